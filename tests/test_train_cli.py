@@ -1,0 +1,103 @@
+"""`mnist-digits train` as a user runs it: the installed console script, real files, exit codes, Ctrl-C and --resume."""
+import json, os, shutil, signal, subprocess, sys, time
+from pathlib import Path
+import pytest
+from conftest import ROOT, run_python
+
+SCRIPT = shutil.which('mnist-digits', path=str(Path(sys.executable).parent)) or 'mnist-digits'
+
+def cli(*args, cwd, env=None, timeout=180) -> subprocess.CompletedProcess:
+    return subprocess.run([SCRIPT, *args], cwd=cwd, env={**os.environ, **(env or {})}, capture_output=True,
+                          text=True, timeout=timeout)
+
+@pytest.fixture(scope='module')
+def trained(tmp_path_factory, mnist_folder):
+    "One small run of the console script with --json, shared by the tests that inspect its output."
+    work = tmp_path_factory.mktemp('train')
+    proc = cli('train', '--preset', 'seed', '--subset', '4000', '--epochs', '1', '--json', cwd=work)
+    assert proc.returncode == 0, proc.stderr
+    return work, proc
+
+def test_json_output_and_files(trained):
+    work, proc = trained
+    result = json.loads(proc.stdout)  # stdout is exactly one JSON object; the bars went to stderr
+    assert {'model', 'test_accuracy', 'valid_accuracy', 'train_seconds', 'preset'} <= set(result)
+    assert result['preset'] == 'seed' and 0.85 < result['test_accuracy'] <= 1 and result['train_seconds'] > 0
+    assert sorted(p.name for p in (work/'models').iterdir()) == ['seed.json', 'seed.safetensors']
+    meta = json.loads((work/'models'/'seed.json').read_text())
+    assert meta['arch'] == 'seed_cnn' and meta['test_accuracy'] == result['test_accuracy']
+    assert meta['settings']['subset'] == 4000 and meta['normalization']['mean'] == pytest.approx(0.1307, abs=1e-4)
+
+def test_reload_without_fastai_reproduces_accuracy(trained):
+    "A fresh process that never imports fastai rebuilds the model and gets the reported test accuracy exactly."
+    work, proc = trained
+    result = json.loads(proc.stdout)
+    code = f"""
+import sys, json
+from mnist_digits.model import load_model, model_accuracy
+from mnist_digits.data import load_mnist
+model = load_model({result['model']!r})
+_, _, x, y = load_mnist()
+print(json.dumps({{'acc': model_accuracy(model, x, y), 'fastai': any(m.startswith('fastai') for m in sys.modules)}}))
+"""
+    out = run_python(code, work)
+    assert out.returncode == 0, out.stderr
+    got = json.loads(out.stdout)
+    assert got == {'acc': result['test_accuracy'], 'fastai': False}
+
+@pytest.mark.parametrize('spoil, message', [
+    (lambda w, j: w.write_bytes(w.read_bytes()[:100]), 'does not match'),
+    (lambda w, j: j.write_text('{broken'), 'not valid JSON'),
+])
+def test_damaged_checkpoint_is_refused(trained, tmp_path, spoil, message):
+    work, _ = trained
+    for f in (work/'models').iterdir(): shutil.copy(f, tmp_path/f.name)
+    spoil(tmp_path/'seed.safetensors', tmp_path/'seed.json')
+    out = run_python(f"from mnist_digits.model import load_model\nload_model({str(tmp_path/'seed.safetensors')!r})", tmp_path)
+    assert out.returncode != 0 and message in out.stderr
+
+def test_train_py_is_the_same_command(tmp_path, mnist_folder):
+    proc = subprocess.run([sys.executable, str(ROOT/'train.py'), '--preset', 'fast', '--subset', '2000', '--json',
+                           '--name', 'via_train_py'], cwd=tmp_path, capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path/json.loads(proc.stdout)['model']).resolve() == (tmp_path/'models'/'via_train_py.safetensors').resolve()
+
+@pytest.mark.parametrize('args, message', [
+    (['--epochs', '0'], 'epochs must be at least 1'),
+    (['--arch', 'vgg'], "unknown architecture 'vgg'"),
+    (['--resume'], 'nothing to resume'),
+    (['--device', 'tpu'], "unknown device 'tpu'"),
+])
+def test_bad_arguments_one_line_error(tmp_path, args, message):
+    proc = cli('train', *args, cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().count('\n') == 0 and message in proc.stderr, proc.stderr
+    assert not (tmp_path/'models').exists() or not any((tmp_path/'models').iterdir())
+
+def test_unknown_flag_is_a_usage_error(tmp_path):
+    proc = cli('train', '--epoch', '3', cwd=tmp_path)
+    assert proc.returncode == 2 and 'unrecognized arguments: --epoch' in proc.stderr
+
+def test_missing_data_is_one_line_error(tmp_path):
+    proc = cli('train', '--data', str(tmp_path/'nowhere'), cwd=tmp_path)
+    assert proc.returncode == 2 and proc.stderr.strip().count('\n') == 0 and 'is not in' in proc.stderr, proc.stderr
+
+def test_ctrl_c_keeps_best_model_and_resume_finishes(tmp_path, mnist_folder):
+    "SIGINT after the first epoch saves the best model so far (exit 130); --resume then finishes the run."
+    args = ['train', '--preset', 'fast', '--subset', '3000', '--epochs', '40', '--batch-size', '64']
+    proc = subprocess.Popen([SCRIPT, *args], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    resume_file = tmp_path/'models'/'fast.resume.json'
+    deadline = time.time() + 120
+    while not resume_file.exists() and time.time() < deadline and proc.poll() is None: time.sleep(0.05)
+    assert resume_file.exists(), 'no resume checkpoint appeared'
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert '--resume to finish' in err and err.strip().splitlines()[-1].startswith('mnist-digits train: error: training interrupted')
+    meta = json.loads((tmp_path/'models'/'fast.json').read_text())
+    assert meta['finished'] is False and 1 <= meta['epochs_done'] < 40
+    done = cli('train', '--preset', 'fast', '--resume', '--json', cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result['finished'] is True and result['epochs'] == 40
+    assert sorted(p.name for p in (tmp_path/'models').iterdir()) == ['fast.json', 'fast.safetensors']
