@@ -85,7 +85,10 @@ def test_missing_data_is_one_line_error(tmp_path):
 def test_ctrl_c_keeps_best_model_and_resume_finishes(tmp_path, mnist_folder):
     "SIGINT after the first epoch saves the best model so far (exit 130); --resume then finishes the run."
     args = ['train', '--preset', 'fast', '--subset', '3000', '--epochs', '40', '--batch-size', '64']
-    proc = subprocess.Popen([SCRIPT, *args], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # A shell starts background jobs with SIGINT ignored (as CI may run us); a terminal's Ctrl-C reaches a process
+    # whose SIGINT is at its default, so the child gets that.
+    proc = subprocess.Popen([SCRIPT, *args], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     resume_file = tmp_path/'models'/'fast.resume.json'
     deadline = time.time() + 120
     while not resume_file.exists() and time.time() < deadline and proc.poll() is None: time.sleep(0.05)

@@ -1,0 +1,120 @@
+"""`mnist-digits evaluate` and `predict` as a user runs them: report files, exact accuracy, every bad input in one call."""
+import json, struct, zlib
+from pathlib import Path
+import numpy as np
+import pytest
+from PIL import Image
+from conftest import run_python
+from test_train_cli import cli
+
+@pytest.fixture(scope='module')
+def workdir(tmp_path_factory, mnist_folder):
+    "A folder with one model trained by the console script (fast preset, small subset), and its --json summary."
+    work = tmp_path_factory.mktemp('evalpredict')
+    proc = cli('train', '--preset', 'fast', '--subset', '5000', '--json', cwd=work)
+    assert proc.returncode == 0, proc.stderr
+    return work, json.loads(proc.stdout)
+
+def test_evaluate_writes_report_and_matches_training(workdir):
+    work, trained = workdir
+    proc = cli('evaluate', '--json', cwd=work)
+    assert proc.returncode == 0, proc.stderr
+    metrics = json.loads(proc.stdout)
+    assert metrics['test_accuracy'] == trained['test_accuracy']  # exactly what training printed
+    assert metrics['errors'] == round((1 - metrics['test_accuracy']) * 10000)
+    report = work/'models'/'fast_report'
+    assert sorted(p.name for p in report.iterdir()) == ['confusion_matrix.png', 'examples.md', 'metrics.json', 'top_losses.png']
+    assert Image.open(report/'confusion_matrix.png').size[0] > 300
+    assert '| Test image | Digit | Predicted |' in (report/'examples.md').read_text()
+    assert json.loads((report/'metrics.json').read_text())['confusion_matrix'] == metrics['confusion_matrix']
+
+def test_evaluate_human_output_and_missing_model(workdir, tmp_path):
+    work, trained = workdir
+    proc = cli('evaluate', str(work/'models'/'fast.safetensors'), cwd=work)
+    assert proc.returncode == 0 and f"test accuracy {trained['test_accuracy']:.2%}" in proc.stdout
+    missing = cli('evaluate', cwd=tmp_path)
+    assert missing.returncode == 2 and missing.stderr.count('\n') == 1 and 'no model in models/' in missing.stderr
+
+def _digit_image(path, mode='RGB', fmt=None):
+    "Write a test digit (a 7 from MNIST) as a user's image: dark ink on light paper, or ink in the alpha channel."
+    from mnist_digits.data import load_mnist
+    _, _, x, y = load_mnist()
+    seven = x[0]  # the first test image is a 7
+    big = np.asarray(Image.fromarray(seven).resize((112, 112), Image.Resampling.BICUBIC))
+    if mode == 'RGBA':
+        rgba = np.zeros((150, 130, 4), np.uint8); rgba[20:132, 10:122, 3] = big
+        Image.fromarray(rgba).save(path)
+    else:
+        sheet = np.full((150, 130), 240, np.uint8); sheet[20:132, 10:122] = 240 - big.astype(int) * 220 // 255
+        Image.fromarray(np.stack([sheet] * 3, -1)).save(path, fmt)
+    return path
+
+def _png_claiming(width, height):
+    chunk = lambda kind, data: struct.pack('>I', len(data)) + kind + data + struct.pack('>I', zlib.crc32(kind + data))
+    return (b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', width, height, 8, 0, 0, 0, 0))
+            + chunk(b'IDAT', zlib.compress(b'\x00' * 100)) + chunk(b'IEND', b''))
+
+def test_predict_answers_good_files_and_reports_every_bad_one(workdir, tmp_path):
+    "One call with good images and every kind of bad input: each bad one gets its own one-line error, exit code 1."
+    work, _ = workdir
+    good = [_digit_image(tmp_path/'seven.png'), _digit_image(tmp_path/'seven.jpg', fmt='JPEG'), _digit_image(tmp_path/'seven-rgba.png', 'RGBA')]
+    (tmp_path/'empty.png').write_bytes(b'')
+    (tmp_path/'text.png').write_text('just some text\n')
+    whole = (tmp_path/'seven.png').read_bytes(); (tmp_path/'truncated.png').write_bytes(whole[:len(whole) // 2])
+    for mode, colour in [('L', 255), ('RGB', (240, 230, 220)), ('RGBA', (0, 0, 0, 0)), ('P', 3), ('I;16', 40000)]:
+        Image.new(mode, (64, 64), colour).save(tmp_path/f'blank-{mode.replace(";", "")}.png')
+    Image.new('L', (1, 1), 0).save(tmp_path/'one-pixel.png')
+    (tmp_path/'bomb.png').write_bytes(_png_claiming(200_000, 200_000))
+    empty_dir = tmp_path/'no-images'; empty_dir.mkdir(); (empty_dir/'readme.txt').write_text('nothing here')
+    bad = {'empty.png': 'is empty', 'text.png': 'is not an image', 'truncated.png': 'damaged or truncated',
+           'blank-L.png': 'no digit found', 'blank-RGB.png': 'no digit found', 'blank-RGBA.png': 'no digit found',
+           'blank-P.png': 'no digit found', 'blank-I16.png': 'no digit found', 'one-pixel.png': 'too small',
+           'bomb.png': 'decompression bomb', 'missing.png': 'does not exist', 'no-images': 'folder with no images'}
+    args = [str(p) for p in good] + [str(tmp_path/name) for name in bad]
+    proc = cli('predict', *args, '--json', '--models-dir', str(work/'models'), cwd=tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    assert 'Traceback' not in proc.stderr
+    results = {Path(r['file']).name: r for r in json.loads(proc.stdout)}
+    for p in good:
+        assert results[p.name]['digit'] == 7 and 0.5 < results[p.name]['probability'] <= 1, results[p.name]
+    for name, message in bad.items():
+        assert 'digit' not in results[name] and message in results[name]['error'], results[name]
+        assert '\n' not in results[name]['error']
+    human = cli('predict', *args, '--models-dir', str(work/'models'), cwd=tmp_path)
+    assert human.returncode == 1 and 'Traceback' not in human.stdout + human.stderr
+    assert len(human.stdout.strip().splitlines()) == len(good) + len(bad)
+
+def test_predict_show_saves_what_the_model_saw(workdir, tmp_path):
+    work, _ = workdir
+    image = _digit_image(tmp_path/'seven.png')
+    proc = cli('predict', str(image), '--show', str(tmp_path/'seen'), '--models-dir', str(work/'models'), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    seen = np.asarray(Image.open(tmp_path/'seen'/'seven.28x28.png'))
+    assert seen.shape == (28, 28) and seen.max() == 255 and seen[0].max() == 0  # white on black, margin at the top
+
+@pytest.mark.parametrize('spoil, message', [
+    (None, 'no model at'),
+    (lambda w, j: w.write_bytes(b'garbage'), 'does not match'),
+])
+def test_predict_with_missing_or_damaged_model(workdir, tmp_path, spoil, message):
+    work, _ = workdir
+    image = _digit_image(tmp_path/'seven.png')
+    if spoil is None: model = tmp_path/'nothing.safetensors'
+    else:
+        import shutil
+        for f in (work/'models').glob('fast.*'): shutil.copy(f, tmp_path/f.name)
+        spoil(tmp_path/'fast.safetensors', tmp_path/'fast.json'); model = tmp_path/'fast.safetensors'
+    proc = cli('predict', str(image), '--model', str(model), cwd=tmp_path)
+    assert proc.returncode == 2 and proc.stderr.count('\n') == 1 and message in proc.stderr, proc.stderr
+
+def test_predict_api_on_test_set_reproduces_evaluation(workdir):
+    work, trained = workdir
+    out = run_python(f"""
+import numpy as np
+from mnist_digits.data import load_mnist
+from mnist_digits.inference import predict
+_, _, x, y = load_mnist()
+answers = predict(x, {trained['model']!r})
+print(np.mean(np.array([a.digit for a in answers]) == y))""", work)
+    assert out.returncode == 0, out.stderr
+    assert float(out.stdout) == pytest.approx(trained['test_accuracy'], abs=1e-12)
