@@ -1,0 +1,170 @@
+"""Benchmarks of mnist_digits on this machine: presets over several seeds, a plain-PyTorch restatement of the public
+one-epoch recipe run alternately in this process, data loading and inference. Writes a markdown report.
+
+    python bench/bench.py                                   # fast and seed presets, 5 seeds each (a few minutes)
+    python bench/bench.py --presets fast --seeds 5
+    python bench/bench.py --presets accurate --seeds 3      # long: minutes per seed
+
+Each training run is a separate `mnist-digits train --json` process, so its whole-process time and peak memory are
+real; `train_seconds` is the fitting alone, as the command reports it. Accuracy is always on the 10,000 test images
+after training. Benchmarks are not tests: CI runs only `--smoke`.
+"""
+import argparse, json, os, platform, statistics, subprocess, sys, tempfile, time
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+from mnist_digits.data import load_mnist, normalize, split_train_valid
+
+def machine() -> str:
+    "A line describing this machine: CPU model, cores, torch version and threads."
+    cpu = next((l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name')), platform.processor()) \
+        if Path('/proc/cpuinfo').exists() else platform.processor()
+    return (f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.machine()}, Python {platform.python_version()}, "
+            f"torch {torch.__version__} ({torch.get_num_threads()} threads), GPU: "
+            f"{torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'none'}")
+
+def run_train(preset:str, seed:int, models_dir:Path, extra=()) -> dict:
+    "One `mnist-digits train --json` process: its JSON summary plus whole-process seconds and peak memory (MiB)."
+    script = Path(sys.executable).parent/'mnist-digits'
+    cmd = [str(script), 'train', '--preset', preset, '--seed', str(seed), '--json', '--models-dir', str(models_dir),
+           '--name', f'{preset}-{seed}', *extra]
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    out, err = proc.communicate()
+    wall = time.perf_counter() - start
+    if proc.returncode != 0: raise SystemExit(f"{' '.join(cmd)} failed:\n{err[-2000:]}")
+    result = json.loads(out)
+    result['process_seconds'] = wall
+    return result
+
+def peak_rss_children_mib() -> float:
+    "Peak resident memory of the largest child process so far, in MiB."
+    import resource
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+def recipe_net() -> nn.Module:
+    "The public one-epoch recipe's network, restated: 24 and 32 5x5 filters with pooling, a dense layer of 256."
+    return nn.Sequential(nn.Conv2d(1, 24, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(24, 32, 5), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Flatten(), nn.Linear(32*4*4, 256), nn.ReLU(), nn.Linear(256, 10))
+
+def run_recipe(seed:int, data) -> dict:
+    "The public recipe in plain PyTorch, in this process: whole data set as tensors, batch 256, Adam, one-cycle, 1 epoch."
+    x, y, xt, yt = data
+    torch.manual_seed(seed)
+    model, bs, lr = recipe_net(), 256, 3e-3
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    steps = len(x) // bs
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps)
+    start = time.perf_counter()
+    perm = torch.randperm(len(x))
+    model.train()
+    for i in range(steps):
+        idx = perm[i*bs:(i+1)*bs]
+        loss = F.cross_entropy(model(normalize(x[idx])), y[idx])
+        opt.zero_grad(); loss.backward(); opt.step(); sched.step()
+    seconds = time.perf_counter() - start
+    model.eval()
+    with torch.no_grad(): acc = (model(normalize(xt)).argmax(1) == yt).float().mean().item()
+    return {'test_accuracy': acc, 'train_seconds': seconds}
+
+def recipe_data():
+    x, y, xt, yt = load_mnist()
+    train_idx, _ = split_train_valid(len(x), 5000, 42)  # the same 55,000 training images our presets use
+    t = lambda a: torch.from_numpy(np.ascontiguousarray(a))
+    return t(x[train_idx]).unsqueeze(1), t(y[train_idx]).long(), t(xt).unsqueeze(1), t(yt).long()
+
+def inference_speed(model_path:str, repeats:int=5) -> float:
+    "Images per second of batched prediction (batches of 1024) over the 10,000 test images, median of `repeats`."
+    from mnist_digits.model import load_model, logits
+    model = load_model(model_path)
+    _, _, xt, _ = load_mnist()
+    logits(model, xt[:1024])  # warm-up
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter(); logits(model, xt, bs=1024); times.append(time.perf_counter() - start)
+    return len(xt) / statistics.median(times)
+
+def predict_process_seconds(model_path:str, repeats:int=5) -> float:
+    "Whole-process seconds of `mnist-digits predict` on one PNG, median of `repeats`."
+    from PIL import Image
+    _, _, xt, _ = load_mnist()
+    with tempfile.TemporaryDirectory() as d:
+        png = Path(d)/'digit.png'
+        Image.fromarray(255 - np.kron(xt[0], np.ones((4, 4), np.uint8))).save(png)
+        script = Path(sys.executable).parent/'mnist-digits'
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            subprocess.run([str(script), 'predict', str(png), '--model', model_path], check=True, capture_output=True)
+            times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+def cache_load_seconds(repeats:int=5) -> float:
+    load_mnist()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter(); load_mnist(); times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+def summarize(rows:list) -> dict:
+    accs = [r['test_accuracy'] for r in rows]
+    return {'seeds': len(rows), 'acc_mean': statistics.mean(accs), 'acc_min': min(accs), 'acc_max': max(accs),
+            'train_median': statistics.median(r['train_seconds'] for r in rows),
+            'process_median': statistics.median(r['process_seconds'] for r in rows) if 'process_seconds' in rows[0] else None}
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    p.add_argument('--presets', nargs='+', default=['fast', 'seed'], help='presets to run (default: fast seed)')
+    p.add_argument('--seeds', type=int, default=5, help='seeds per preset (default: 5)')
+    p.add_argument('--out', default='bench/results.md', help='markdown report (default: bench/results.md)')
+    p.add_argument('--smoke', action='store_true', help='a tiny run that checks the benchmark works (for CI); writes no report')
+    args = p.parse_args(argv)
+    extra = ['--subset', '2000'] if args.smoke else []
+    seeds = 1 if args.smoke else args.seeds
+    data = recipe_data()
+    results, recipe_rows, command = {}, [], 'python bench/bench.py ' + ' '.join(argv if argv is not None else sys.argv[1:])
+    with tempfile.TemporaryDirectory() as d:
+        for preset in args.presets:
+            rows = []
+            for seed in range(seeds):
+                if preset == 'fast' and not args.smoke:  # alternate with the recipe, so both see the same machine state
+                    recipe_rows.append(run_recipe(seed, data))
+                    print(f"recipe  seed {seed}: {recipe_rows[-1]['test_accuracy']:.4f} in {recipe_rows[-1]['train_seconds']:.2f} s", flush=True)
+                rows.append(run_train(preset, seed, Path(d), extra))
+                print(f"{preset:8} seed {seed}: {rows[-1]['test_accuracy']:.4f} in {rows[-1]['train_seconds']:.2f} s "
+                      f"(process {rows[-1]['process_seconds']:.2f} s)", flush=True)
+            results[preset] = summarize(rows)
+            results[preset]['model'] = rows[0]['model']
+        peak = peak_rss_children_mib()
+        first = next(iter(results.values()))['model']
+        fast_model = results['fast']['model'] if 'fast' in results else first
+        speed = inference_speed(fast_model)
+        predict_s = predict_process_seconds(fast_model)
+    cache_s = cache_load_seconds()
+    lines = [f'# Benchmark results', '', f'Machine: {machine()}', '',
+             f'Command: `{command}`; date {time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}', '',
+             '| preset | seeds | test acc. mean | min | max | train s (median) | whole process s (median) |',
+             '| --- | ---: | ---: | ---: | ---: | ---: | ---: |']
+    for preset, r in results.items():
+        lines.append(f"| {preset} | {r['seeds']} | {r['acc_mean']:.2%} | {r['acc_min']:.2%} | {r['acc_max']:.2%} | "
+                     f"{r['train_median']:.2f} | {r['process_median']:.2f} |")
+    if recipe_rows:
+        rr = summarize(recipe_rows)
+        lines.append(f"| public one-epoch recipe, restated in plain PyTorch (same process, alternating with fast) | {rr['seeds']} | "
+                     f"{rr['acc_mean']:.2%} | {rr['acc_min']:.2%} | {rr['acc_max']:.2%} | {rr['train_median']:.2f} | - |")
+        lines += ['', f"fast / recipe, median training time: **{results['fast']['train_median'] / rr['train_median']:.2f}**"]
+    lines += ['', f'Peak memory of a training process: {peak:.0f} MiB', '',
+              f'Inference, batched (1024) on the CPU, `{Path(fast_model).stem}` model: {speed:,.0f} images/s (median of 5)', '',
+              f'`mnist-digits predict` on one PNG, whole process: {predict_s:.2f} s (median of 5)', '',
+              f'Loading MNIST from the cache: {cache_s*1000:.0f} ms (median of 5)', '']
+    report = '\n'.join(lines)
+    print(report)
+    if not args.smoke:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(report)
+
+if __name__ == '__main__': main()
