@@ -141,17 +141,12 @@ class EpochCheckpoint(Callback):
 class TrainingInterrupted(MnistError):
     "Training stopped early (Ctrl-C); the best model so far was saved, and `resume=True` finishes the run."
 
-def _valid_images(s:dict, path=None):
-    "The validation images and labels of settings `s` (the same seeded split the loaders use)."
-    x, y, _, _ = load_mnist(path)
-    _, valid_idx = split_train_valid(len(x), s['valid_size'], s['seed'])
-    return x[valid_idx], y[valid_idx]
-
 def _finish(learn, s, name, models_dir, path, train_seconds, epochs_done, finished) -> dict:
     "Measure the trained model on the validation and test images and save it; return the run's summary."
     model = learn.model.float().eval()
-    _, _, x_test, y_test = load_mnist(path)
-    valid_accuracy = model_accuracy(model, *_valid_images(s, path))
+    x, y, x_test, y_test = load_mnist(path)
+    _, valid_idx = split_train_valid(len(x), s['valid_size'], s['seed'])  # the same seeded split the loaders use
+    valid_accuracy = model_accuracy(model, x[valid_idx], y[valid_idx])
     test_accuracy = model_accuracy(model, x_test, y_test)
     saved = save_model(model, Path(models_dir)/name, s['arch'], preset=s['preset'], settings=s,
                        epochs_done=epochs_done, finished=finished, train_seconds=round(train_seconds, 3),
