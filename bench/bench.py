@@ -120,6 +120,7 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     p.add_argument('--presets', nargs='+', default=['fast', 'seed'], help='presets to run (default: fast seed)')
     p.add_argument('--seeds', type=int, default=5, help='seeds per preset (default: 5)')
+    p.add_argument('--first-seed', type=int, default=0, help='seeds run from this one (default: 0)')
     p.add_argument('--out', default='bench/results.md', help='markdown report (default: bench/results.md)')
     p.add_argument('--smoke', action='store_true', help='a tiny run that checks the benchmark works (for CI); writes no report')
     args = p.parse_args(argv)
@@ -130,7 +131,7 @@ def main(argv=None):
     with tempfile.TemporaryDirectory() as d:
         for preset in args.presets:
             rows = []
-            for seed in range(seeds):
+            for seed in range(args.first_seed, args.first_seed + seeds):
                 if preset == 'fast' and not args.smoke:  # alternate with the recipe, so both see the same machine state
                     recipe_rows.append(run_recipe(seed, data))
                     print(f"recipe  seed {seed}: {recipe_rows[-1]['test_accuracy']:.4f} in {recipe_rows[-1]['train_seconds']:.2f} s", flush=True)
