@@ -14,7 +14,7 @@ import torch
 __all__ = ['MNIST_FILES', 'MIRRORS', 'MNIST_MEAN', 'MNIST_STD', 'DATA_ENV', 'MnistError', 'parse_idx', 'find_file',
            'read_content', 'verify_content', 'data_folder', 'download_file', 'cache_path', 'load_mnist', 'serve_folder',
            'show_digits', 'class_counts', 'normalize', 'augment', 'MnistTensors', 'TensorBatches', 'best_device',
-           'to_tensors', 'split_train_valid', 'mnist_dls', 'test_dl']
+           'to_tensors', 'split_train_valid', 'mnist_dls']
 
 # %% ../nbs/00_data.ipynb #97e1eb4d
 MNIST_FILES = {  # file name (decompressed) -> SHA-256 of its decompressed content
@@ -332,8 +332,3 @@ def mnist_dls(bs:int=256, # training batch size
     train = TensorBatches(to_tensors(x[train_idx], y[train_idx]), bs=bs, shuffle=True, drop_last=True, augment=augment)
     valid = TensorBatches(to_tensors(x[valid_idx], y[valid_idx]), bs=valid_bs or 4*bs)
     return DataLoaders(train, valid, device=best_device() if device is None else torch.device(device))
-
-def test_dl(bs:int=1024, path=None, device=None) -> TensorBatches:
-    "A loader over the 10,000 test images, in order, for the final measurement only."
-    _, _, x, y = load_mnist(path)
-    return TensorBatches(to_tensors(x, y), bs=bs).to(best_device() if device is None else torch.device(device))
