@@ -17,7 +17,8 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
-from mnist_digits.data import load_mnist, normalize, split_train_valid
+from mnist_digits.data import load_mnist, normalize
+from mnist_digits.loaders import split_train_valid
 
 def machine() -> str:
     "A line describing this machine: CPU model, cores, torch version and threads."

@@ -10,7 +10,8 @@ format. Prints test accuracy (plain and with up/down/left/right shift averaging)
 import sys, time, torch, numpy as np
 from torch import nn
 import torch.nn.functional as F
-from mnist_digits.data import load_mnist, normalize, split_train_valid
+from mnist_digits.data import load_mnist, normalize
+from mnist_digits.loaders import split_train_valid
 x, y, xt, yt = load_mnist()
 tr, va = split_train_valid(60000, 5000, 42)
 X = torch.from_numpy(x[tr]).unsqueeze(1); Y = torch.from_numpy(y[tr]).long()

@@ -1,9 +1,15 @@
-"""Shared fixtures: where the real MNIST files are, and a Python that runs the installed package."""
-import os, subprocess, sys
+"""Shared fixtures and helpers: where the real MNIST files are, the installed console script, a fresh Python."""
+import os, shutil, subprocess, sys
 from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+SCRIPT = shutil.which('mnist-digits', path=str(Path(sys.executable).parent)) or 'mnist-digits'
+
+def cli(*args, cwd, env=None, timeout=180) -> subprocess.CompletedProcess:
+    "Run the installed `mnist-digits` console script with `args` in `cwd`; return the finished process."
+    return subprocess.run([SCRIPT, *args], cwd=cwd, env={**os.environ, **(env or {})}, capture_output=True,
+                          text=True, timeout=timeout)
 
 @pytest.fixture(scope='session')
 def mnist_folder() -> Path:

@@ -4,8 +4,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from conftest import run_python
-from test_train_cli import cli
+from conftest import cli, run_python
 
 @pytest.fixture(scope='module')
 def workdir(tmp_path_factory, mnist_folder):

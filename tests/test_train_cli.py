@@ -1,14 +1,7 @@
 """`mnist-digits train` as a user runs it: the installed console script, real files, exit codes, Ctrl-C and --resume."""
-import json, os, shutil, signal, subprocess, sys, time
-from pathlib import Path
+import json, shutil, signal, subprocess, sys, time
 import pytest
-from conftest import ROOT, run_python
-
-SCRIPT = shutil.which('mnist-digits', path=str(Path(sys.executable).parent)) or 'mnist-digits'
-
-def cli(*args, cwd, env=None, timeout=180) -> subprocess.CompletedProcess:
-    return subprocess.run([SCRIPT, *args], cwd=cwd, env={**os.environ, **(env or {})}, capture_output=True,
-                          text=True, timeout=timeout)
+from conftest import ROOT, SCRIPT, cli, run_python
 
 @pytest.fixture(scope='module')
 def trained(tmp_path_factory, mnist_folder):
@@ -102,5 +95,5 @@ def test_ctrl_c_keeps_best_model_and_resume_finishes(tmp_path, mnist_folder):
     done = cli('train', '--preset', 'fast', '--resume', '--json', cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
-    assert result['finished'] is True and result['epochs'] == 40
+    assert result['finished'] is True and result['epochs_done'] == 40
     assert sorted(p.name for p in (tmp_path/'models').iterdir()) == ['fast.json', 'fast.safetensors']
