@@ -11,7 +11,7 @@ from .model import ARCHITECTURES
 from .presets import DEFAULTS, PRESETS
 
 # %% auto #0
-__all__ = ['make_parser', 'run_train', 'run_evaluate', 'run_predict', 'main']
+__all__ = ['run_train', 'run_evaluate', 'run_predict', 'make_parser', 'main']
 
 # %% ../nbs/07_cli.ipynb #498d99ec
 def _add_train(sub):
@@ -34,7 +34,7 @@ def _add_train(sub):
     p.add_argument('--device', help='cpu, cuda or mps (default: the best available)')
     p.add_argument('--resume', action='store_true', help='finish the interrupted run saved under --name')
     p.add_argument('--json', action='store_true', help='print one JSON object instead of the summary')
-    p.set_defaults(run=run_train)
+    return p
 
 # %% ../nbs/07_cli.ipynb #2fe00245
 def _add_evaluate(sub):
@@ -46,7 +46,7 @@ def _add_evaluate(sub):
     p.add_argument('--data', help='folder with the MNIST files (default: $MNIST_DIGITS_DATA, else ./data)')
     p.add_argument('--report-dir', help='where to write the report (default: NAME_report beside the model)')
     p.add_argument('--json', action='store_true', help='print the metrics as one JSON object')
-    p.set_defaults(run=run_evaluate)
+    return p
 
 # %% ../nbs/07_cli.ipynb #007f6e7b
 def _add_predict(sub):
@@ -58,33 +58,40 @@ def _add_predict(sub):
     p.add_argument('--models-dir', default='models', help='where to look for the newest model (default: models)')
     p.add_argument('--show', metavar='DIR', help='save the 28x28 image the model saw for each file in DIR')
     p.add_argument('--json', action='store_true', help='print a JSON list with one object per file')
-    p.set_defaults(run=run_predict)
+    return p
 
-# %% ../nbs/07_cli.ipynb #3017c0b8
-def make_parser() -> argparse.ArgumentParser:
-    "The `mnist-digits` argument parser, with a subparser per command."
-    parser = argparse.ArgumentParser(prog='mnist-digits', description='Handwritten-digit recognition on MNIST.', allow_abbrev=False)
-    sub = parser.add_subparsers(dest='command', metavar='COMMAND', required=True)
-    _add_train(sub); _add_evaluate(sub); _add_predict(sub)
-    return parser
+# %% ../nbs/07_cli.ipynb #fe137427
+def _flag(setting:str) -> str:
+    "The command-line flag of a training setting: --batch-size for bs, else the name with dashes."
+    return '--batch-size' if setting == 'bs' else '--' + setting.replace('_', '-')
+
+def _overrides(args) -> dict:
+    "The training settings (the keys of `DEFAULTS`) from their flags, None where not given; none may come with --resume."
+    overrides = {k: getattr(args, k) for k in DEFAULTS}  # every training setting has a flag of the same name
+    given = [k for k, v in overrides.items() if v is not None]
+    if args.resume and given:
+        raise MnistError(f"--resume continues with the interrupted run's own settings; drop {', '.join(map(_flag, given))}")
+    return overrides
+
+# %% ../nbs/07_cli.ipynb #d0a75a03
+def _print_summary(result:dict):
+    "The two lines `train` ends with: the accuracies and the training, then where the model was saved."
+    n = result['epochs_done']
+    print(f"test accuracy {result['test_accuracy']:.2%} (validation {result['valid_accuracy']:.2%}) after "
+          f"{n} epoch{'s' if n != 1 else ''}, {result['train_seconds']:.1f} s of training on {result['device']}")
+    print(f"model saved to {result['model']}")
 
 # %% ../nbs/07_cli.ipynb #4104f99d
 def run_train(args) -> int:
     "Train as the flags say; print the summary (or JSON); return the exit code."
     from mnist_digits.training import train  # imports fastai: only the commands that train pay for it
-    overrides = {k: getattr(args, k) for k in DEFAULTS}  # every training setting has a flag of the same name
-    given = [k for k, v in overrides.items() if v is not None]
-    if args.resume and given:
-        raise MnistError(f"--resume continues with the interrupted run's own settings; drop {', '.join('--' + k.replace('_', '-') for k in given)}")
+    overrides = _overrides(args)
     out = sys.stderr if args.json else sys.stdout
     with contextlib.redirect_stdout(out):  # progress bars and tables never mix with --json output
         result = train(args.preset, name=args.name, models_dir=args.models_dir, resume=args.resume, path=args.data,
                        device=args.device, progress='bar' if out.isatty() else 'table', **overrides)
-    if args.json: print(json.dumps(result)); return 0
-    n = result['epochs_done']
-    print(f"test accuracy {result['test_accuracy']:.2%} (validation {result['valid_accuracy']:.2%}) after "
-          f"{n} epoch{'s' if n != 1 else ''}, {result['train_seconds']:.1f} s of training on {result['device']}")
-    print(f"model saved to {result['model']}")
+    if args.json: print(json.dumps(result))
+    else: _print_summary(result)
     return 0
 
 # %% ../nbs/07_cli.ipynb #b860c99b
@@ -102,6 +109,7 @@ def run_evaluate(args) -> int:
     print(f"report written to {folder}/ (metrics.json, confusion_matrix.png, top_losses.png, examples.md)")
     return 0
 
+# %% ../nbs/07_cli.ipynb #b25c992a
 def run_predict(args) -> int:
     "Predict the digit of each image; print one line (or JSON object) per file; exit 1 if any file failed."
     from mnist_digits.inference import predict_files
@@ -113,6 +121,16 @@ def run_predict(args) -> int:
             else: print(f"{r['file']}: {r['digit']} ({r['probability']:.1%}; runner-up {r['runner_up']}, {r['runner_up_probability']:.1%})"
                         + (f"; saw {r['shown']}" if 'shown' in r else ''))
     return 1 if any('error' in r for r in results) else 0
+
+# %% ../nbs/07_cli.ipynb #3017c0b8
+def make_parser() -> argparse.ArgumentParser:
+    "The `mnist-digits` argument parser, with a subparser per command."
+    parser = argparse.ArgumentParser(prog='mnist-digits', description='Handwritten-digit recognition on MNIST.', allow_abbrev=False)
+    sub = parser.add_subparsers(dest='command', metavar='COMMAND', required=True)
+    _add_train(sub).set_defaults(run=run_train)
+    _add_evaluate(sub).set_defaults(run=run_evaluate)
+    _add_predict(sub).set_defaults(run=run_predict)
+    return parser
 
 # %% ../nbs/07_cli.ipynb #a43e550a
 def main(argv:list|None=None) -> int:

@@ -11,45 +11,43 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['MNIST_FILES', 'MIRRORS', 'MNIST_MEAN', 'MNIST_STD', 'DATA_ENV', 'MnistError', 'parse_idx', 'find_file',
+__all__ = ['MNIST_FILES', 'DATA_ENV', 'MIRRORS', 'MNIST_MEAN', 'MNIST_STD', 'MnistError', 'parse_idx', 'find_file',
            'read_content', 'verify_content', 'data_folder', 'atomic_write', 'download_file', 'cache_path', 'load_mnist',
            'show_digits', 'class_counts', 'normalize']
 
-# %% ../nbs/00_data.ipynb #97e1eb4d
+# %% ../nbs/00_data.ipynb #1deba329
 MNIST_FILES = {  # file name (decompressed) -> SHA-256 of its decompressed content
     'train-images-idx3-ubyte': 'ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db',
     'train-labels-idx1-ubyte': '65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5',
     't10k-images-idx3-ubyte':  '0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7',
     't10k-labels-idx1-ubyte':  'ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2',
 }
-MIRRORS = [  # tried in turn; each serves <name>.gz
-    'https://ossci-datasets.s3.amazonaws.com/mnist/',
-    'https://storage.googleapis.com/cvdf-datasets/mnist/',
-    'http://yann.lecun.com/exdb/mnist/',
-]
-MNIST_MEAN, MNIST_STD = 0.1306604762738429, 0.3081078038564622  # of the 60,000 training images, pixels scaled to 0..1
-DATA_ENV = 'MNIST_DIGITS_DATA'  # environment variable naming a folder that holds the four files
 
 # %% ../nbs/00_data.ipynb #20da502c
 class MnistError(Exception):
     "A problem the user can fix; the message says what is wrong and what to do."
     exit_code = 2  # what the command line exits with
 
-# %% ../nbs/00_data.ipynb #b1f23f81
+# %% ../nbs/00_data.ipynb #69b07b37
 _IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: np.dtype('>i2'), 0x0C: np.dtype('>i4'),
-               0x0D: np.dtype('>f4'), 0x0E: np.dtype('>f8')}
+               0x0D: np.dtype('>f4'), 0x0E: np.dtype('>f8')}  # IDX type code -> numpy type
 
-def parse_idx(content:bytes, # the decompressed bytes of an IDX file
-              name:str='IDX file', # how to call the file in an error message
-             ) -> np.ndarray:
-    "Decode IDX `content` into an array, refusing anything malformed with a `MnistError` that names `name`."
+def _idx_header(content:bytes, name:str) -> tuple:
+    "The value type, the shape and the header length of IDX `content`; a `MnistError` naming `name` if malformed."
     if len(content) < 4 or content[0] != 0 or content[1] != 0 or content[2] not in _IDX_DTYPES:
         raise MnistError(f"{name} is not an IDX file (bad magic number {content[:4].hex() or 'none'}): "
                          "replace it with the original MNIST file")
     dtype, ndim = np.dtype(_IDX_DTYPES[content[2]]), content[3]
     header = 4 + 4*ndim
     if len(content) < header: raise MnistError(f"{name} is truncated inside its header: replace it with the original file")
-    shape = tuple(int(d) for d in np.frombuffer(content, '>u4', count=ndim, offset=4))
+    return dtype, tuple(int(d) for d in np.frombuffer(content, '>u4', count=ndim, offset=4)), header
+
+# %% ../nbs/00_data.ipynb #a0de8736
+def parse_idx(content:bytes, # the decompressed bytes of an IDX file
+              name:str='IDX file', # how to call the file in an error message
+             ) -> np.ndarray:
+    "Decode IDX `content` into an array, refusing anything malformed with a `MnistError` that names `name`."
+    dtype, shape, header = _idx_header(content, name)
     expected = header + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
     if len(content) != expected:
         what = 'truncated' if len(content) < expected else 'longer than its header says'
@@ -57,7 +55,7 @@ def parse_idx(content:bytes, # the decompressed bytes of an IDX file
                          "replace it with the original file")
     return np.frombuffer(content, dtype, offset=header).reshape(shape).astype(dtype.newbyteorder('='))
 
-# %% ../nbs/00_data.ipynb #439abe84
+# %% ../nbs/00_data.ipynb #150fc899
 def find_file(folder:Path, # where to look
               name:str, # a key of MNIST_FILES
              ) -> Path|None:
@@ -66,7 +64,9 @@ def find_file(folder:Path, # where to look
         if candidate.is_file(): return candidate
     return None
 
-def read_content(path:Path) -> bytes:
+# %% ../nbs/00_data.ipynb #4881a6ce
+def read_content(path:Path, # a file, gzip-compressed or not
+                ) -> bytes:
     "The decompressed bytes of `path`, gzip-compressed or not."
     data = Path(path).read_bytes()
     if data[:2] != b'\x1f\x8b': return data
@@ -74,41 +74,68 @@ def read_content(path:Path) -> bytes:
     except (OSError, EOFError, gzip.BadGzipFile) as e:
         raise MnistError(f"{path} is a damaged gzip file ({e}): delete it and download it again") from None
 
-def verify_content(content:bytes, name:str, path) -> bytes:
+# %% ../nbs/00_data.ipynb #7733fdf3
+def verify_content(content:bytes, # decompressed bytes
+                   name:str, # a key of MNIST_FILES
+                   path, # where content came from, named in the error message
+                  ) -> bytes:
     "Return `content` if its SHA-256 is the published one for `name`, else raise a `MnistError` naming `path`."
     if hashlib.sha256(content).hexdigest() != MNIST_FILES[name]:
         raise MnistError(f"{path} does not match the published SHA-256 of {name}: "
                          "the file is damaged or not MNIST; delete it and download it again")
     return content
 
-# %% ../nbs/00_data.ipynb #ab4b6030
-def data_folder(path=None) -> tuple[Path, bool]:
+# %% ../nbs/00_data.ipynb #9bef6e94
+DATA_ENV = 'MNIST_DIGITS_DATA'  # environment variable naming a folder that holds the four files
+
+def data_folder(path=None, # a folder the caller names, or None
+               ) -> tuple[Path, bool]:
     "Where to read MNIST: `path`, else `$MNIST_DIGITS_DATA`, else `./data`; and whether that folder is ours to write."
     if path is not None: return Path(path), False
     if os.environ.get(DATA_ENV): return Path(os.environ[DATA_ENV]), False
     return Path('data'), True
 
-# %% ../nbs/00_data.ipynb #50a8da06
+# %% ../nbs/00_data.ipynb #a7f957f2
+def _temp_beside(path:Path, folder:bool) -> Path:
+    "A new, empty temporary file (a folder if `folder`) beside `path`, with the permissions a plain open or mkdir gives."
+    if folder: tmp = Path(tempfile.mkdtemp(prefix=f'.{path.name}.', dir=path.parent))
+    else:
+        fd, name = tempfile.mkstemp(prefix=f'.{path.name}.', dir=path.parent)
+        os.close(fd); tmp = Path(name)
+    umask = os.umask(0); os.umask(umask)  # tempfile makes owner-only files; a saved model is as readable as any file
+    tmp.chmod((0o777 if folder else 0o666) & ~umask)
+    return tmp
+
+def _discard(tmp:Path):
+    "Remove `tmp`, a file or a folder, if it is still there."
+    if tmp.is_dir(): shutil.rmtree(tmp, ignore_errors=True)
+    elif tmp.exists(): tmp.unlink()
+
+# %% ../nbs/00_data.ipynb #f22b7dc2
 def atomic_write(path:Path, # the file (or folder) to write
                  write, # called with a temporary path beside path; writes the content there
                  folder:bool=False, # write fills a folder rather than a file
                 ) -> Path:
     "Call `write(tmp)`, then rename `tmp` to `path`, so `path` is never half-written; return `path`."
     path = Path(path)
-    if folder: tmp = Path(tempfile.mkdtemp(prefix=f'.{path.name}.', dir=path.parent))
-    else: fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', dir=path.parent); os.close(fd); tmp = Path(tmp)
+    tmp = _temp_beside(path, folder)
     try:
         write(tmp)
         old = path.with_name(f'.{path.name}.old')
         if folder and path.is_dir(): os.replace(path, old)  # a folder cannot be renamed over a full one
         os.replace(tmp, path)
         if folder: shutil.rmtree(old, ignore_errors=True)
-    finally:
-        if tmp.is_dir(): shutil.rmtree(tmp, ignore_errors=True)
-        elif tmp.exists(): tmp.unlink()
+    finally: _discard(tmp)
     return path
 
-# %% ../nbs/00_data.ipynb #cafeacd5
+# %% ../nbs/00_data.ipynb #a0504b4d
+MIRRORS = [  # tried in turn; each serves <name>.gz
+    'https://ossci-datasets.s3.amazonaws.com/mnist/',
+    'https://storage.googleapis.com/cvdf-datasets/mnist/',
+    'http://yann.lecun.com/exdb/mnist/',
+]
+
+# %% ../nbs/00_data.ipynb #ef49b391
 def _fetch(url:str, dest:Path, timeout:float=30, progress:bool=True) -> Path:
     "Stream `url` into `dest` (with a progress bar if `progress`); return `dest`."
     from fastprogress.fastprogress import progress_bar
@@ -125,6 +152,7 @@ def _fetch(url:str, dest:Path, timeout:float=30, progress:bool=True) -> Path:
         while block := response.read(chunk): f.write(block)
     return dest
 
+# %% ../nbs/00_data.ipynb #ec98ec57
 def download_file(name:str, # a key of MNIST_FILES
                   folder:Path, # where <name>.gz goes
                   mirrors:list=MIRRORS, # base URLs tried in turn
@@ -140,7 +168,7 @@ def download_file(name:str, # a key of MNIST_FILES
     raise MnistError(f"could not download {name}.gz from any mirror ({'; '.join(problems)}): download the four MNIST "
                      f"files by hand into {folder} or any folder, and name it with --data or ${DATA_ENV}")
 
-# %% ../nbs/00_data.ipynb #4ea1b0d1
+# %% ../nbs/00_data.ipynb #907eae44
 def _source_key(files:dict) -> str:
     "A fingerprint of the source files: size, mtime and SHA-256 of the stored bytes of each."
     key = {}
@@ -149,7 +177,9 @@ def _source_key(files:dict) -> str:
         key[name] = [str(path.resolve()), st.st_size, st.st_mtime_ns, hashlib.sha256(path.read_bytes()).hexdigest()]
     return json.dumps(key, sort_keys=True)
 
-def cache_path(source:Path) -> Path:
+# %% ../nbs/00_data.ipynb #5dcef671
+def cache_path(source:Path, # the folder that holds the four MNIST files
+              ) -> Path:
     "Where the decoded arrays of the MNIST files in `source` are cached."
     tag = hashlib.sha256(str(Path(source).resolve()).encode()).hexdigest()[:12]
     for folder in (Path('data')/'cache', Path(os.environ.get('XDG_CACHE_HOME', Path.home()/'.cache'))/'mnist_digits'):
@@ -159,6 +189,14 @@ def cache_path(source:Path) -> Path:
         except OSError: pass
     return Path(tempfile.gettempdir())/f'mnist_digits-{tag}.npz'
 
+# %% ../nbs/00_data.ipynb #d46a19b0
+def _write_cache(path:Path, key:str, arrays:tuple):
+    "Write `arrays` and their source fingerprint `key` to `path` atomically."
+    def write(tmp):
+        with open(tmp, 'wb') as f: np.savez(f, key=np.array(key), **dict(zip(('x_train', 'y_train', 'x_test', 'y_test'), arrays)))
+    atomic_write(path, write)
+
+# %% ../nbs/00_data.ipynb #24165f75
 def _read_cache(path:Path, key:str):
     "The cached arrays if `path` holds a cache built from sources with fingerprint `key`, else `None`."
     try:
@@ -167,13 +205,7 @@ def _read_cache(path:Path, key:str):
             return tuple(f[k] for k in ('x_train', 'y_train', 'x_test', 'y_test'))
     except (OSError, KeyError, ValueError): return None
 
-def _write_cache(path:Path, key:str, arrays:tuple):
-    "Write `arrays` and their source fingerprint `key` to `path` atomically."
-    def write(tmp):
-        with open(tmp, 'wb') as f: np.savez(f, key=np.array(key), **dict(zip(('x_train', 'y_train', 'x_test', 'y_test'), arrays)))
-    atomic_write(path, write)
-
-# %% ../nbs/00_data.ipynb #70ece81f
+# %% ../nbs/00_data.ipynb #1d2bcfa5
 def _locate(folder:Path, ours:bool, mirrors:list, progress:bool=True) -> dict:
     "The path of each MNIST file in `folder`, downloading the missing ones when the folder is ours."
     files = {}
@@ -186,6 +218,7 @@ def _locate(folder:Path, ours:bool, mirrors:list, progress:bool=True) -> dict:
         files[name] = path
     return files
 
+# %% ../nbs/00_data.ipynb #63d30229
 def _check(name:str, path:Path) -> np.ndarray:
     "Parse `path` as the MNIST file `name`: its structure first (for a precise message), then its checksum."
     content = read_content(path)
@@ -201,6 +234,7 @@ def _decode(name:str, path:Path, folder:Path, ours:bool, mirrors:list, progress:
         path.unlink()
         return _check(name, download_file(name, folder, mirrors, progress))
 
+# %% ../nbs/00_data.ipynb #83a809f8
 def load_mnist(path=None, # folder with the four files (.gz or not); default $MNIST_DIGITS_DATA, else ./data
                mirrors:list=MIRRORS, # where to download from when ./data lacks a file
                progress:bool=True, # show a progress bar while downloading
@@ -215,7 +249,7 @@ def load_mnist(path=None, # folder with the four files (.gz or not); default $MN
     _write_cache(cache, _source_key(files), arrays)
     return arrays
 
-# %% ../nbs/00_data.ipynb #94b52eec
+# %% ../nbs/00_data.ipynb #7c022e97
 def show_digits(images, # (N, 28, 28) arrays or tensors, any scale
                 labels=None, # one title per image (a digit, or any text)
                 ncols:int=10, # images per row
@@ -234,9 +268,14 @@ def show_digits(images, # (N, 28, 28) arrays or tensors, any scale
     fig.tight_layout()
     return fig
 
-def class_counts(labels) -> dict:
+# %% ../nbs/00_data.ipynb #e85ccd99
+def class_counts(labels, # digit labels, any array-like
+                ) -> dict:
     "How many of each digit `labels` holds, as `{digit: count}`."
     return dict(enumerate(np.bincount(np.asarray(labels), minlength=10).tolist()))
+
+# %% ../nbs/00_data.ipynb #4f2d036b
+MNIST_MEAN, MNIST_STD = 0.1306604762738429, 0.3081078038564622  # of the 60,000 training images, pixels scaled to 0..1
 
 # %% ../nbs/00_data.ipynb #395bb5c9
 def normalize(x:torch.Tensor) -> torch.Tensor:

@@ -28,12 +28,15 @@ def seed_cnn(dropout:float=0., # dropout before each dense layer; off by default
         nn.Flatten(), nn.Dropout(dropout), nn.Linear(64*5*5, 128), nn.ReLU(),
         nn.Dropout(dropout), nn.Linear(128, 10))
 
-# %% ../nbs/02_model.ipynb #f9f8fd9b
+# %% ../nbs/02_model.ipynb #72fcc947
 def n_params(model:nn.Module) -> int:
     "The number of trainable parameters of `model`."
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
-def layer_shapes(model:nn.Sequential, shape=(1, 1, 28, 28)) -> list:
+# %% ../nbs/02_model.ipynb #f43798e3
+def layer_shapes(model:nn.Sequential, # a network whose layers run one after another
+                 shape=(1, 1, 28, 28), # the input batch's shape
+                ) -> list:
     "`(layer, output shape, parameters)` for each layer of `model` on an input of `shape`."
     x, rows = torch.zeros(shape), []
     with torch.no_grad():
@@ -51,11 +54,7 @@ def mlp(hidden:tuple=(256, 128), # sizes of the hidden layers
     for h in hidden: layers += [nn.Linear(width, h), nn.ReLU(), nn.Dropout(dropout)]; width = h
     return nn.Sequential(*layers, nn.Linear(width, 10))
 
-# %% ../nbs/02_model.ipynb #f22fe156
-def _conv_block(c_in:int, c_out:int, pool:bool=True) -> list:
-    "3x3 convolution, batch norm, ReLU and (optionally) 2x2 max pooling."
-    return [nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU()] + ([nn.MaxPool2d(2)] if pool else [])
-
+# %% ../nbs/02_model.ipynb #6952bf59
 class ShiftAverage(nn.Module):
     "Train `net` as it is; in evaluation mode, average its probabilities over the image and the image shifted up and down a pixel."
     shifts = (-1, 1)  # rows to shift by
@@ -66,6 +65,7 @@ class ShiftAverage(nn.Module):
         probs = torch.softmax(self.net(views).float(), 1).view(len(self.shifts) + 1, len(x), -1).mean(0)
         return probs.log()  # log-probabilities: softmax of them gives the averaged probabilities back
 
+# %% ../nbs/02_model.ipynb #09c0c567
 def fast_cnn(widths:tuple=(16, 32, 64), # channels at 14x14, 7x7 and 4x4
              shift_average:bool=True, # average predictions over 1-pixel shifts in evaluation mode
             ) -> nn.Module:
@@ -77,7 +77,11 @@ def fast_cnn(widths:tuple=(16, 32, 64), # channels at 14x14, 7x7 and 4x4
                         nn.Flatten(), nn.Linear(c*4*4, 10))
     return ShiftAverage(net) if shift_average else net
 
-# %% ../nbs/02_model.ipynb #0c975f9d
+# %% ../nbs/02_model.ipynb #47f3f768
+def _conv_block(c_in:int, c_out:int, pool:bool=True) -> list:
+    "3x3 convolution, batch norm, ReLU and (optionally) 2x2 max pooling."
+    return [nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU()] + ([nn.MaxPool2d(2)] if pool else [])
+
 def accurate_cnn(widths:tuple=(32, 64, 128), # channels at 28x28, 14x14 and 7x7
                  dropout:float=0.25, # before the last layer
                 ) -> nn.Module:
@@ -88,24 +92,25 @@ def accurate_cnn(widths:tuple=(32, 64, 128), # channels at 28x28, 14x14 and 7x7
                          *_conv_block(b, c, pool=False), *_conv_block(c, c, pool=False),
                          nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(dropout), nn.Linear(c, 10))
 
-# %% ../nbs/02_model.ipynb #c50df88f
+# %% ../nbs/02_model.ipynb #875fcd77
 ARCHITECTURES = {f.__name__: f for f in (seed_cnn, mlp, fast_cnn, accurate_cnn)}  # each key is its builder's name
 OLD_NAMES = {'fast': 'fast_cnn', 'accurate': 'accurate_cnn'}  # as checkpoints saved by mnist_digits 0.0.1 name them
 
+# %% ../nbs/02_model.ipynb #282addb8
 def arch_name(arch:str) -> str:
     "The registered name of architecture `arch` (older names accepted); a `MnistError` if there is none."
     name = OLD_NAMES.get(arch, arch)
     if name not in ARCHITECTURES: raise MnistError(f"unknown architecture {arch!r}: choose one of {', '.join(ARCHITECTURES)}")
     return name
 
-# %% ../nbs/02_model.ipynb #9929a2ab
+# %% ../nbs/02_model.ipynb #1747ab38
 def build_model(arch:str, # a key of ARCHITECTURES
                 **kwargs, # passed to the builder, such as dropout
-               ) -> nn.Module:
+               ) -> nn.Module: # untrained, in training mode
     "A fresh, randomly initialised network of architecture `arch`."
     return ARCHITECTURES[arch_name(arch)](**kwargs)
 
-# %% ../nbs/02_model.ipynb #334e5f71
+# %% ../nbs/02_model.ipynb #2ac37c25
 @torch.no_grad()
 def logits(model:nn.Module, # a network from this chapter
            images, # uint8 MNIST-format images, (N, 28, 28) or (N, 1, 28, 28), array or tensor
@@ -119,30 +124,36 @@ def logits(model:nn.Module, # a network from this chapter
     try: return torch.cat([model(normalize(x[i:i+bs].to(device))).float().cpu() for i in range(0, len(x), bs)])
     finally: model.train(was_training)
 
-def model_accuracy(model:nn.Module, images, labels) -> float:
+# %% ../nbs/02_model.ipynb #bd85c5d4
+def model_accuracy(model:nn.Module, # a network from this chapter
+                   images, # uint8 MNIST-format images, as for logits
+                   labels, # their digits, (N,)
+                  ) -> float:
     "The fraction of `images` that `model` labels correctly."
     labels = torch.as_tensor(np.asarray(labels)).long()
     return int((logits(model, images).argmax(1) == labels).sum()) / len(labels)  # exact: count / total
 
-# %% ../nbs/02_model.ipynb #133203f8
+# %% ../nbs/02_model.ipynb #56e40d58
 def checkpoint_paths(path) -> tuple[Path, Path]:
     "The weights and JSON paths of the checkpoint `path` (given as NAME, NAME.json or NAME.safetensors)."
     path = Path(path)
     stem = path.with_suffix('') if path.suffix in ('.safetensors', '.json') else path
     return stem.with_name(stem.name + '.safetensors'), stem.with_name(stem.name + '.json')
 
+# %% ../nbs/02_model.ipynb #bb58beb0
 def library_versions() -> dict:
     "Versions of Python and the libraries a checkpoint depends on."
     import mnist_digits
     return {'python': platform.python_version(), 'torch': torch.__version__, 'numpy': np.__version__,
             'mnist_digits': mnist_digits.__version__}
 
+# %% ../nbs/02_model.ipynb #09ebd348
 def save_model(model:nn.Module, # the network to save
                path, # NAME, NAME.json or NAME.safetensors; folders are created
                arch:str, # its architecture's name in ARCHITECTURES
                arch_kwargs:dict|None=None, # the arguments it was built with
                **info, # anything else to record (settings, accuracies, ...)
-              ) -> Path:
+              ) -> Path: # the weights file; the JSON is beside it
     "Save `model` as safetensors weights plus a JSON description; return the weights path."
     from safetensors.torch import save_file
     weights, meta_path = checkpoint_paths(path)
@@ -157,7 +168,7 @@ def save_model(model:nn.Module, # the network to save
     atomic_write(meta_path, lambda tmp: Path(tmp).write_text(json.dumps(meta, indent=2) + '\n'))
     return weights
 
-# %% ../nbs/02_model.ipynb #65e51beb
+# %% ../nbs/02_model.ipynb #4b7ad183
 def read_meta(path) -> dict:
     "The JSON description of the checkpoint `path`, checked for the fields a model needs."
     weights, meta_path = checkpoint_paths(path)
@@ -172,21 +183,27 @@ def read_meta(path) -> dict:
         raise MnistError(f"{meta_path} names unknown architecture {meta['arch']!r}: it needs a newer mnist_digits")
     return meta
 
-def load_model(path, # NAME, NAME.json or NAME.safetensors
-               device='cpu', # where to put the weights
-              ) -> nn.Module:
-    "Rebuild a saved model from its JSON and safetensors files; refuse a damaged or mismatched pair."
+# %% ../nbs/02_model.ipynb #7459d429
+def _read_weights(weights:Path, meta_path:Path, meta:dict) -> dict:
+    "The tensors in `weights`, once its SHA-256 matches the one recorded in `meta`."
     from safetensors import SafetensorError
     from safetensors.torch import load
-    weights, meta_path = checkpoint_paths(path)
-    meta = read_meta(path)
     if not weights.is_file(): raise MnistError(f"{weights} is missing: the model's weights belong beside {meta_path.name}")
     data = weights.read_bytes()
     if hashlib.sha256(data).hexdigest() != meta['weights_sha256']:
         raise MnistError(f"{weights} does not match {meta_path.name} (SHA-256 differs): the file is damaged or from another run; train again")
-    try: state = load(data)
+    try: return load(data)
     except (SafetensorError, ValueError, RuntimeError) as e:
         raise MnistError(f"{weights} is not a readable safetensors file ({e}): train the model again") from None
+
+# %% ../nbs/02_model.ipynb #c15659b8
+def load_model(path, # NAME, NAME.json or NAME.safetensors
+               device='cpu', # where to put the weights
+              ) -> nn.Module:
+    "Rebuild a saved model from its JSON and safetensors files; refuse a damaged or mismatched pair."
+    weights, meta_path = checkpoint_paths(path)
+    meta = read_meta(path)
+    state = _read_weights(weights, meta_path, meta)
     model = build_model(meta['arch'], **meta.get('arch_kwargs', {}))
     try: model.load_state_dict(state)
     except RuntimeError as e:

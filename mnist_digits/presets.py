@@ -10,9 +10,11 @@ from .model import arch_name
 # %% auto #0
 __all__ = ['DEFAULTS', 'PRESETS', 'settings_for']
 
-# %% ../nbs/03_presets.ipynb #4dc37521
+# %% ../nbs/03_presets.ipynb #03f70310
 DEFAULTS = dict(arch=None, epochs=1, lr=3e-3, bs=128, wd=0.01, augment=False, label_smoothing=0.0,
                 seed=42, subset=None, valid_size=5000)
+
+# %% ../nbs/03_presets.ipynb #449eea9c
 PRESETS = {
     'seed':     dict(arch='seed_cnn', epochs=2, lr=5e-3, bs=128, label_smoothing=0.1),
     'fast':     dict(arch='fast_cnn', epochs=1, lr=2e-2, bs=128, label_smoothing=0.1),
@@ -20,15 +22,9 @@ PRESETS = {
     'accurate': dict(arch='accurate_cnn', epochs=12, lr=1e-2, bs=128, augment=True, label_smoothing=0.1),
 }
 
-# %% ../nbs/03_presets.ipynb #e7303a63
-def settings_for(preset:str='seed', # a key of PRESETS
-                 **overrides, # any key of DEFAULTS; None means "the preset's value"
-                ) -> dict:
-    "The complete training settings of `preset`, with `overrides` applied and checked."
-    if preset not in PRESETS: raise MnistError(f"unknown preset {preset!r}: choose one of {', '.join(PRESETS)}")
-    unknown = set(overrides) - set(DEFAULTS)
-    if unknown: raise MnistError(f"unknown setting {', '.join(sorted(unknown))}: the settings are {', '.join(DEFAULTS)}")
-    s = {**DEFAULTS, **PRESETS[preset], **{k: v for k, v in overrides.items() if v is not None}, 'preset': preset}
+# %% ../nbs/03_presets.ipynb #05dd318c
+def _check_settings(s:dict) -> dict:
+    "`s` with its architecture's registered name, once every value in it makes sense."
     for key in ('epochs', 'bs', 'valid_size'):
         if int(s[key]) < 1: raise MnistError(f"{key} must be at least 1, not {s[key]}")
     if s['subset'] is not None and not 0 < s['subset'] <= 60000 - s['valid_size']:
@@ -36,3 +32,14 @@ def settings_for(preset:str='seed', # a key of PRESETS
     if not s['lr'] > 0: raise MnistError(f"lr must be positive, not {s['lr']}")
     s['arch'] = arch_name(s['arch'])  # fails early, with the list of names, on an unknown architecture
     return s
+
+# %% ../nbs/03_presets.ipynb #318154b2
+def settings_for(preset:str='seed', # a key of PRESETS
+                 **overrides, # any key of DEFAULTS; None means "the preset's value"
+                ) -> dict: # every key of DEFAULTS, and the preset's name
+    "The complete training settings of `preset`, with `overrides` applied and checked."
+    if preset not in PRESETS: raise MnistError(f"unknown preset {preset!r}: choose one of {', '.join(PRESETS)}")
+    unknown = set(overrides) - set(DEFAULTS)
+    if unknown: raise MnistError(f"unknown setting {', '.join(sorted(unknown))}: the settings are {', '.join(DEFAULTS)}")
+    s = {**DEFAULTS, **PRESETS[preset], **{k: v for k, v in overrides.items() if v is not None}, 'preset': preset}
+    return _check_settings(s)
