@@ -23,6 +23,7 @@ def confusion_matrix(targets, predictions, n_classes:int=10) -> np.ndarray:
     targets, predictions = np.asarray(targets, dtype=np.int64), np.asarray(predictions, dtype=np.int64)
     return np.bincount(targets * n_classes + predictions, minlength=n_classes**2).reshape(n_classes, n_classes)
 
+# %% ../nbs/05_evaluation.ipynb #76d68913
 def class_metrics(cm:np.ndarray) -> list[dict]:
     "Precision, recall, F1 and support of each class, from a confusion matrix."
     rows = []
@@ -70,11 +71,13 @@ def plot_confusion_matrix(cm:np.ndarray, title:str='Confusion matrix (test set)'
     fig.tight_layout()
     return fig
 
+# %% ../nbs/05_evaluation.ipynb #f13cdc00
 def top_losses(targets, probs, k:int=16) -> np.ndarray:
     "Indices of the `k` images with the highest loss (lowest probability given to the true digit), worst first."
     loss = -np.log(np.asarray(probs)[np.arange(len(targets)), np.asarray(targets)] + 1e-12)
     return np.argsort(-loss, kind='stable')[:k]
 
+# %% ../nbs/05_evaluation.ipynb #c7b56825
 def plot_top_losses(images, targets, probs, k:int=16, ncols:int=8):
     "The `k` worst mistakes, each titled true / predicted (confidence). Return the figure."
     from mnist_digits.data import show_digits
@@ -101,6 +104,7 @@ def report_dir(model_path) -> Path:
     weights = checkpoint_paths(model_path)[0]
     return weights.with_name(weights.name.removesuffix('.safetensors') + '_report')
 
+# %% ../nbs/05_evaluation.ipynb #1dcf30f8
 def write_report(result:dict, # from evaluate
                  folder=None, # default: report_dir of the evaluated model
                 ) -> Path:

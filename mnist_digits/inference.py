@@ -16,19 +16,16 @@ from .data import MnistError
 from .model import checkpoint_paths, load_model, logits, newest_model
 
 # %% auto #0
-__all__ = ['IMAGE_SUFFIXES', 'MAX_PIXELS', 'MIN_SIDE', 'open_image', 'ink_of', 'center_digit', 'to_mnist', 'Prediction',
-           'as_model', 'predict_mnist', 'predict', 'image_files', 'predict_files', 'save_seen']
+__all__ = ['MAX_PIXELS', 'MIN_SIDE', 'IMAGE_SUFFIXES', 'open_image', 'ink_of', 'center_digit', 'to_mnist', 'Prediction',
+           'as_model', 'predict_mnist', 'predict', 'image_files', 'save_seen', 'predict_files']
 
-# %% ../nbs/06_inference.ipynb #d6cc2a40
-IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp', '.gif', '.tif', '.tiff', '.webp')
+# %% ../nbs/06_inference.ipynb #b8bdbb5d
 MAX_PIXELS = 40_000_000  # larger images are refused before decoding (a 40-megapixel photo still passes)
 MIN_SIDE = 8  # smaller images cannot hold a recognisable digit
 
-def open_image(path) -> Image.Image:
-    "Open and decode the image file `path`, refusing empty, unreadable, truncated, tiny or enormous ones."
-    path = Path(path)
-    if not path.is_file(): raise MnistError(f"{path} does not exist" if not path.exists() else f"{path} is not a file")
-    if path.stat().st_size == 0: raise MnistError(f"{path} is empty: give an image file (PNG, JPEG, BMP, GIF, TIFF or WebP)")
+# %% ../nbs/06_inference.ipynb #6fe01d65
+def _decode(path:Path) -> Image.Image:
+    "Decode the image file `path` with Pillow, refusing enormous ones; every failure is an `MnistError` naming the file."
     try:
         with warnings.catch_warnings():
             warnings.simplefilter('error', Image.DecompressionBombWarning)
@@ -45,6 +42,16 @@ def open_image(path) -> Image.Image:
         raise MnistError(f"{path} is too large to decode safely ({e})") from None
     except (OSError, SyntaxError, ValueError, EOFError) as e:
         raise MnistError(f"{path} is damaged or truncated ({e}): export the image again") from None
+    return image
+
+# %% ../nbs/06_inference.ipynb #d6cc2a40
+def open_image(path) -> Image.Image:
+    "Open and decode the image file `path`, refusing empty, unreadable, truncated, tiny or enormous ones."
+    path = Path(path)
+    if not path.is_file(): raise MnistError(f"{path} does not exist" if not path.exists() else f"{path} is not a file")
+    if path.stat().st_size == 0: raise MnistError(f"{path} is empty: give an image file (PNG, JPEG, BMP, GIF, TIFF or WebP)")
+    image = _decode(path)
+    w, h = image.size
     if min(w, h) < MIN_SIDE: raise MnistError(f"{path} is {w}x{h} pixels, too small to hold a digit (at least {MIN_SIDE}x{MIN_SIDE})")
     return image
 
@@ -62,6 +69,7 @@ def _grey_and_alpha(image:Image.Image) -> tuple[np.ndarray, np.ndarray|None]:
     if image.mode == 'CMYK': image = image.convert('RGB')
     return np.asarray(image.convert('L'), dtype=np.float64) / 255, None
 
+# %% ../nbs/06_inference.ipynb #7b414241
 def _border(a:np.ndarray) -> np.ndarray: return np.concatenate([a[0], a[-1], a[:, 0], a[:, -1]])
 
 def ink_of(image:Image.Image, # any mode, as opened by open_image
@@ -79,6 +87,7 @@ def ink_of(image:Image.Image, # any mode, as opened by open_image
     if not ink.any(): raise MnistError(f"no digit found in {name}: the image has no ink that stands out from the background")
     return ink
 
+# %% ../nbs/06_inference.ipynb #a23c1112
 def center_digit(ink:np.ndarray) -> np.ndarray:
     "Crop `ink` to the digit, fit it in 20x20 keeping its aspect ratio, centre its mass in 28x28; uint8 0..255."
     rows, cols = np.nonzero(ink)
@@ -97,6 +106,7 @@ def center_digit(ink:np.ndarray) -> np.ndarray:
     canvas[top:top+h, left:left+w] = small
     return (canvas * 255).round().astype(np.uint8)
 
+# %% ../nbs/06_inference.ipynb #7763eb12
 def to_mnist(image, # a path, a PIL image, or a 2-D array (grey, 0..255)
             ) -> np.ndarray:
     "Any picture of one digit as MNIST would have it: 28x28 uint8, white ink on black, centred by mass."
@@ -117,17 +127,20 @@ class Prediction(NamedTuple):
     runner_up: int
     runner_up_probability: float
 
+# %% ../nbs/06_inference.ipynb #d2eef99a
 def as_model(model=None, models_dir='models') -> torch.nn.Module:
     "`model` itself if it is a module, else the checkpoint it names, else the newest in `models_dir`."
     if isinstance(model, torch.nn.Module): return model.eval()
     return load_model(checkpoint_paths(model)[0] if model is not None else newest_model(models_dir))
 
+# %% ../nbs/06_inference.ipynb #9b442e41
 def predict_mnist(images:np.ndarray, model:torch.nn.Module, bs:int=1024) -> list[Prediction]:
     "Predictions for MNIST-format uint8 images (N, 28, 28)."
     probs = torch.softmax(logits(model, images, bs), 1)
     top = probs.topk(2, dim=1)
     return [Prediction(int(i[0]), float(p[0]), int(i[1]), float(p[1])) for p, i in zip(top.values.tolist(), top.indices.tolist())]
 
+# %% ../nbs/06_inference.ipynb #791a2c38
 def predict(images, # a path, PIL image or array, or a list of them; or an MNIST-format array (N, 28, 28)
             model=None, # a module, a checkpoint path, or None for the newest in models_dir
             models_dir='models',
@@ -143,6 +156,8 @@ def predict(images, # a path, PIL image or array, or a list of them; or an MNIST
     return results[0] if single else results
 
 # %% ../nbs/06_inference.ipynb #5543915e
+IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp', '.gif', '.tif', '.tiff', '.webp')
+
 def image_files(paths) -> list[tuple[Path, str|None]]:
     "Each path, with the images inside folders listed in order; an error message for missing paths and empty folders."
     found = []
@@ -154,6 +169,15 @@ def image_files(paths) -> list[tuple[Path, str|None]]:
         else: found.append((p, None))
     return found
 
+# %% ../nbs/06_inference.ipynb #51408795
+def save_seen(array:np.ndarray, folder:Path, source:Path) -> Path:
+    "Save the 28x28 `array` the model saw for `source` as a PNG in `folder`; return its path."
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder/f'{source.stem}.28x28.png'
+    Image.fromarray(array).save(target)
+    return target
+
+# %% ../nbs/06_inference.ipynb #ae3cef2a
 def predict_files(paths, # image files and folders of images
                   model=None, # as for predict
                   models_dir='models',
@@ -173,10 +197,3 @@ def predict_files(paths, # image files and folders of images
             result.update(prediction._asdict())
             if show_dir is not None: result['shown'] = str(save_seen(array, Path(show_dir), Path(result['file'])))
     return results
-
-def save_seen(array:np.ndarray, folder:Path, source:Path) -> Path:
-    "Save the 28x28 `array` the model saw for `source` as a PNG in `folder`; return its path."
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder/f'{source.stem}.28x28.png'
-    Image.fromarray(array).save(target)
-    return target
