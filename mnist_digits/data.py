@@ -112,6 +112,14 @@ def _discard(tmp:Path):
     elif tmp.exists(): tmp.unlink()
 
 # %% ../nbs/00_data.ipynb #f22b7dc2
+def _swap_folder(new:Path, path:Path):
+    "Put folder `new` where folder `path` is; the old one goes aside first (a folder cannot be renamed over a full one)."
+    old = _temp_beside(path, folder=True)
+    os.replace(path, old)
+    try: os.replace(new, path)
+    except OSError: os.replace(old, path); raise  # the old folder back where it was
+    _discard(old)
+
 def atomic_write(path:Path, # the file (or folder) to write
                  write, # called with a temporary path beside path; writes the content there
                  folder:bool=False, # write fills a folder rather than a file
@@ -121,10 +129,8 @@ def atomic_write(path:Path, # the file (or folder) to write
     tmp = _temp_beside(path, folder)
     try:
         write(tmp)
-        old = path.with_name(f'.{path.name}.old')
-        if folder and path.is_dir(): os.replace(path, old)  # a folder cannot be renamed over a full one
-        os.replace(tmp, path)
-        if folder: shutil.rmtree(old, ignore_errors=True)
+        if folder and path.is_dir(): _swap_folder(tmp, path)
+        else: os.replace(tmp, path)
     finally: _discard(tmp)
     return path
 
@@ -138,18 +144,14 @@ MIRRORS = [  # tried in turn; each serves <name>.gz
 # %% ../nbs/00_data.ipynb #ef49b391
 def _fetch(url:str, dest:Path, timeout:float=30, progress:bool=True) -> Path:
     "Stream `url` into `dest` (with a progress bar if `progress`); return `dest`."
-    from fastprogress.fastprogress import progress_bar
     with urllib.request.urlopen(url, timeout=timeout) as response, open(dest, 'wb') as f:
-        size = int(response.headers.get('Content-Length') or 0)
-        chunk = 1 << 16
-        steps = range(max(1, -(-size // chunk))) if size else iter(int, 1)
-        bar = progress_bar(steps, total=max(1, -(-size // chunk)) if size else None, leave=False, display=progress)
-        bar.comment = url
-        for _ in bar:
-            block = response.read(chunk)
-            if not block: break
-            f.write(block)
-        while block := response.read(chunk): f.write(block)
+        size, chunk = int(response.headers.get('Content-Length') or 0), 1 << 16
+        blocks = iter(lambda: response.read(chunk), b'')
+        if progress:  # no bar object otherwise: fastprogress's console bar prints as soon as it is made
+            from fastprogress.fastprogress import progress_bar
+            blocks = progress_bar(blocks, total=-(-size // chunk) if size else 'noinfer', leave=False)
+            blocks.comment = url
+        for block in blocks: f.write(block)
     return dest
 
 # %% ../nbs/00_data.ipynb #ec98ec57

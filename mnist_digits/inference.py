@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
 
-from .data import MnistError
+from .data import MnistError, atomic_write
 from .model import checkpoint_paths, load_model, logits, newest_model
 
 # %% auto #0
@@ -174,8 +174,7 @@ def save_seen(array:np.ndarray, folder:Path, source:Path) -> Path:
     "Save the 28x28 `array` the model saw for `source` as a PNG in `folder`; return its path."
     folder.mkdir(parents=True, exist_ok=True)
     target = folder/f'{source.stem}.28x28.png'
-    Image.fromarray(array).save(target)
-    return target
+    return atomic_write(target, lambda tmp: Image.fromarray(array).save(tmp, format='PNG'))
 
 # %% ../nbs/06_inference.ipynb #ae3cef2a
 def predict_files(paths, # image files and folders of images

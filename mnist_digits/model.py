@@ -179,8 +179,8 @@ def read_meta(path) -> dict:
         raise MnistError(f"{meta_path} is damaged (not valid JSON: {e}): train the model again or restore the file") from None
     if not isinstance(meta, dict) or 'arch' not in meta or 'weights_sha256' not in meta:
         raise MnistError(f"{meta_path} is not an mnist_digits checkpoint description (no arch or weights_sha256)")
-    if OLD_NAMES.get(meta['arch'], meta['arch']) not in ARCHITECTURES:
-        raise MnistError(f"{meta_path} names unknown architecture {meta['arch']!r}: it needs a newer mnist_digits")
+    try: arch_name(meta['arch'])
+    except MnistError: raise MnistError(f"{meta_path} names unknown architecture {meta['arch']!r}: it needs a newer mnist_digits") from None
     return meta
 
 # %% ../nbs/02_model.ipynb #7459d429

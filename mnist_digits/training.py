@@ -12,7 +12,7 @@ from torch import nn
 
 from .data import MnistError, atomic_write, load_mnist
 from .loaders import best_device, mnist_dls, split_train_valid  # sets the filter for fastai's torch.jit warning
-from .model import build_model, checkpoint_paths, model_accuracy, save_model
+from .model import arch_name, build_model, checkpoint_paths, model_accuracy, save_model
 from .presets import settings_for
 
 from fastai.callback.core import Callback
@@ -104,7 +104,9 @@ def read_resume(models_dir, # the folder of the model's checkpoint
     weights, meta = resume_paths(models_dir, name)
     if not (weights.is_file() and meta.is_file()):
         raise MnistError(f"nothing to resume: no {weights.name} in {weights.parent}; train without --resume first")
-    return json.loads(meta.read_text())
+    info = json.loads(meta.read_text())
+    info['settings']['arch'] = arch_name(info['settings']['arch'])  # a run interrupted under mnist_digits 0.0.1
+    return info
 
 # %% ../nbs/04_training.ipynb #dcc86214
 def load_resume(learn:Learner, # a learner made with the checkpoint's settings
@@ -146,6 +148,7 @@ class TextTable:
     "A `Learner.logger` printing fastai's results table as plain text, for logs and pipes where no bar is drawn."
     def __init__(self, learn:Learner): self.learn, self.started = learn, False
     def __call__(self, log:list):
+        if len(log) < len(self.learn.recorder.metric_names): return  # an epoch skipped by --resume logs only its number
         if not self.started: print('  '.join(f'{n:>10}' for n in self.learn.recorder.metric_names)); self.started = True
         print('  '.join(f'{v:>10.6f}' if isinstance(v, float) else f'{v!s:>10}' for v in log))
 
@@ -189,9 +192,12 @@ def train(preset:str='seed', # a key of PRESETS
          ) -> dict: # model, accuracies, train_seconds, epochs_done, finished, device
     "Train a preset, measure it on the test set and save it to `models_dir`; return a summary of the run."
     if progress not in ('bar', 'table', 'none'): raise MnistError(f"progress must be bar, table or none, not {progress!r}")
+    given = sorted(k for k, v in overrides.items() if v is not None)
+    if resume and given: raise MnistError(f"resume continues the interrupted run with its own settings; drop {', '.join(given)}")
     name = name or preset
     resumed = read_resume(models_dir, name) if resume else {'epochs_done': 0}
     s = resumed['settings'] if resume else settings_for(preset, **overrides)
+    load_mnist(path, progress=progress == 'bar')  # the data first (downloaded if need be), a download bar only with the training bar
     learn = make_learner(s, device, path)
     if resume: load_resume(learn, models_dir, name, resumed)
     checkpoint = EpochCheckpoint(models_dir, name, s, start_epoch=resumed['epochs_done'])

@@ -29,7 +29,7 @@ def test_stored_outputs_are_stable(nb):
 
 def test_parameter_comments_are_plain_text():
     "docments comments render inside the signature, where Markdown (backticks, links) shows up raw."
-    param = re.compile(r'^\s*(?:def \w+\()?\**\w+\s*(?::[^#]*?)?(?:=[^#]*?)?,?\s*# (.*)$')
+    param = re.compile(r'^\s*(?:(?:def \w+\()?\**\w+\s*(?::[^#]*?)?(?:=[^#]*?)?,?|\)\s*->.*:)\s*# (.*)$')  # a parameter or the return
     bad = [(name, m.group(1)) for name, s in exported_sources() for line in s.splitlines()
            if (m := param.match(line)) and ('`' in m.group(1) or '](' in m.group(1))]
     assert not bad, f'Markdown in parameter comments: {bad}'

@@ -92,8 +92,23 @@ def test_ctrl_c_keeps_best_model_and_resume_finishes(tmp_path, mnist_folder):
     assert '--resume to finish' in err and err.strip().splitlines()[-1].startswith('mnist-digits train: error: training interrupted')
     meta = json.loads((tmp_path/'models'/'fast.json').read_text())
     assert meta['finished'] is False and 1 <= meta['epochs_done'] < 40
-    done = cli('train', '--preset', 'fast', '--resume', '--json', cwd=tmp_path)
+    done = cli('train', '--preset', 'fast', '--resume', cwd=tmp_path)  # piped: the plain-text table, epochs left only
     assert done.returncode == 0, done.stderr
-    result = json.loads(done.stdout)
-    assert result['finished'] is True and result['epochs_done'] == 40
+    header, *rows, accuracy_line, saved_line = done.stdout.strip().splitlines()
+    assert header.split() == ['epoch', 'train_loss', 'valid_loss', 'accuracy', 'error_rate', 'time']
+    assert 1 <= len(rows) < 40 and all(len(r.split()) == 6 for r in rows), done.stdout
+    assert [int(r.split()[0]) for r in rows] == list(range(40 - len(rows), 40))
+    assert accuracy_line.startswith('test accuracy ') and 'after 40 epochs' in accuracy_line
+    assert saved_line == 'model saved to models/fast.safetensors'
+    meta = json.loads((tmp_path/'models'/'fast.json').read_text())
+    assert meta['finished'] is True and meta['epochs_done'] == 40
     assert sorted(p.name for p in (tmp_path/'models').iterdir()) == ['fast.json', 'fast.safetensors']
+
+def test_piped_output_is_a_plain_table(tmp_path, mnist_folder):
+    "In a log or a pipe, train prints a header and a line per epoch (no bar redraws, no raw lists), then the summary."
+    proc = cli('train', '--preset', 'fast', '--subset', '2000', '--epochs', '1', cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.strip().splitlines()
+    assert len(lines) == 4 and lines[0].split()[:2] == ['epoch', 'train_loss'] and lines[1].split()[0] == '0', proc.stdout
+    assert '[' not in proc.stdout and '\r' not in proc.stdout
+    assert ' after 1 epoch, ' in lines[2] and lines[3] == 'model saved to models/fast.safetensors'
