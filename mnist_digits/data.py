@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_data.ipynb #3ebe3d72
 from __future__ import annotations
-import gzip, hashlib, json, os, shutil, tempfile, urllib.error, urllib.request
+import gzip, hashlib, json, os, shutil, sys, tempfile, urllib.error, urllib.request, zipfile, zlib
 from pathlib import Path
 
 import numpy as np
@@ -201,11 +201,14 @@ def _write_cache(path:Path, key:str, arrays:tuple):
 # %% ../nbs/00_data.ipynb #24165f75
 def _read_cache(path:Path, key:str):
     "The cached arrays if `path` holds a cache built from sources with fingerprint `key`, else `None`."
+    if not path.is_file(): return None
     try:
         with np.load(path, allow_pickle=False) as f:
             if str(f['key']) != key: return None
             return tuple(f[k] for k in ('x_train', 'y_train', 'x_test', 'y_test'))
-    except (OSError, KeyError, ValueError): return None
+    except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as e:  # derived data: rebuild it
+        print(f"mnist_digits: the MNIST cache {path} is damaged ({e}); rebuilding it from the checked files", file=sys.stderr)
+        return None
 
 # %% ../nbs/00_data.ipynb #1d2bcfa5
 def _locate(folder:Path, ours:bool, mirrors:list, progress:bool=True) -> dict:
