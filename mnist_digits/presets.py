@@ -4,11 +4,12 @@
 
 # %% ../nbs/03_presets.ipynb #218f4603
 from __future__ import annotations
+import math
 from .data import MnistError
 from .model import arch_name
 
 # %% auto #0
-__all__ = ['DEFAULTS', 'PRESETS', 'settings_for']
+__all__ = ['DEFAULTS', 'PRESETS', 'TRAIN_IMAGES', 'settings_for']
 
 # %% ../nbs/03_presets.ipynb #03f70310
 DEFAULTS = dict(arch=None, epochs=1, lr=3e-3, bs=128, wd=0.01, augment=False, label_smoothing=0.0,
@@ -23,13 +24,23 @@ PRESETS = {
 }
 
 # %% ../nbs/03_presets.ipynb #05dd318c
+TRAIN_IMAGES = 60_000  # MNIST's training set, before the validation split
+
 def _check_settings(s:dict) -> dict:
-    "`s` with its architecture's registered name, once every value in it makes sense."
+    "`s` with its architecture's registered name, once every value makes sense and training can take a step."
     for key in ('epochs', 'bs', 'valid_size'):
         if int(s[key]) < 1: raise MnistError(f"{key} must be at least 1, not {s[key]}")
-    if s['subset'] is not None and not 0 < s['subset'] <= 60000 - s['valid_size']:
-        raise MnistError(f"subset must be between 1 and {60000 - s['valid_size']} (the training images left after validation)")
-    if not s['lr'] > 0: raise MnistError(f"lr must be positive, not {s['lr']}")
+    left = TRAIN_IMAGES - s['valid_size']
+    if left < 1: raise MnistError(f"valid_size must be less than {TRAIN_IMAGES:,}, the training images, not {s['valid_size']:,}")
+    if s['subset'] is not None and not 0 < s['subset'] <= left:
+        raise MnistError(f"subset must be between 1 and {left} (the training images left after validation)")
+    n = s['subset'] or left
+    if s['bs'] > n: raise MnistError(f"a batch of {s['bs']:,} is more than the {n:,} training images, so not one training step "
+                                     f"could be taken: use a batch size of at most {n:,}")
+    if not (math.isfinite(s['lr']) and s['lr'] > 0): raise MnistError(f"lr must be a positive number, not {s['lr']}")
+    if not (math.isfinite(s['wd']) and s['wd'] >= 0): raise MnistError(f"wd must be zero or a positive number, not {s['wd']}")
+    if not 0 <= s['label_smoothing'] < 1: raise MnistError(f"label_smoothing must be from 0 up to (not including) 1, not {s['label_smoothing']}")
+    if not 0 <= s['seed'] < 2**32: raise MnistError(f"seed must be between 0 and {2**32 - 1}, not {s['seed']}")
     s['arch'] = arch_name(s['arch'])  # fails early, with the list of names, on an unknown architecture
     return s
 
