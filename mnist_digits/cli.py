@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse, contextlib, json, os, sys
 
 from .data import MnistError
-from .model import ARCHITECTURES
+from .model import ARCHITECTURES, find_model
 from .presets import DEFAULTS, PRESETS
 
 # %% auto #0
@@ -33,6 +33,7 @@ def _add_train(sub):
     p.add_argument('--data', help='folder with the MNIST files (default: $MNIST_DIGITS_DATA, else ./data, downloading if needed)')
     p.add_argument('--device', help='cpu, cuda or mps (default: the best available)')
     p.add_argument('--resume', action='store_true', help='finish the interrupted run saved under --name')
+    p.add_argument('--overwrite', action='store_true', help='replace a model (or interrupted run) already saved under --name')
     p.add_argument('--json', action='store_true', help='print one JSON object instead of the summary')
     return p
 
@@ -45,6 +46,7 @@ def _add_evaluate(sub):
     p.add_argument('--models-dir', default='models', help='where to look for the newest model (default: models)')
     p.add_argument('--data', help='folder with the MNIST files (default: $MNIST_DIGITS_DATA, else ./data)')
     p.add_argument('--report-dir', help='where to write the report (default: NAME_report beside the model)')
+    p.add_argument('--overwrite', action='store_true', help='replace a report already in the report folder')
     p.add_argument('--json', action='store_true', help='print the metrics as one JSON object')
     return p
 
@@ -57,6 +59,7 @@ def _add_predict(sub):
     p.add_argument('--model', help='the model (.safetensors or .json; default: the newest in --models-dir)')
     p.add_argument('--models-dir', default='models', help='where to look for the newest model (default: models)')
     p.add_argument('--show', metavar='DIR', help='save the 28x28 image the model saw for each file in DIR')
+    p.add_argument('--overwrite', action='store_true', help='replace images already in the --show folder')
     p.add_argument('--json', action='store_true', help='print a JSON list with one object per file')
     return p
 
@@ -88,7 +91,7 @@ def run_train(args) -> int:
     overrides = _overrides(args)
     out = sys.stderr if args.json else sys.stdout
     with contextlib.redirect_stdout(out):  # progress bars and tables never mix with --json output
-        result = train(args.preset, name=args.name, models_dir=args.models_dir, resume=args.resume, path=args.data,
+        result = train(args.preset, name=args.name, models_dir=args.models_dir, resume=args.resume, overwrite=args.overwrite, path=args.data,
                        device=args.device, progress='bar' if out.isatty() else 'table', **overrides)
     if args.json: print(json.dumps(result))
     else: _print_summary(result)
@@ -98,9 +101,11 @@ def run_train(args) -> int:
 def run_evaluate(args) -> int:
     "Evaluate a saved model on the test set, write its report, print the metrics; return the exit code."
     os.environ.setdefault('MPLBACKEND', 'Agg')
-    from mnist_digits.evaluation import evaluate, write_report
-    result = evaluate(args.model, models_dir=args.models_dir, path=args.data)
-    folder = write_report(result, args.report_dir)
+    from mnist_digits.evaluation import check_report_dir, evaluate, report_dir, write_report
+    weights = find_model(args.model, args.models_dir)
+    folder = check_report_dir(args.report_dir or report_dir(weights), args.overwrite)  # before the work, not after
+    result = evaluate(weights, path=args.data)
+    folder = write_report(result, folder, overwrite=args.overwrite)
     m = {**result['metrics'], 'report': str(folder)}
     if args.json: print(json.dumps(m)); return 0
     print(f"{m['model']} ({m['arch']}): test accuracy {m['test_accuracy']:.2%}, {m['errors']} errors in {m['n_test']:,} images")
@@ -113,7 +118,8 @@ def run_evaluate(args) -> int:
 def run_predict(args) -> int:
     "Predict the digit of each image; print one line (or JSON object) per file; exit 1 if any file failed."
     from mnist_digits.inference import predict_files
-    results = predict_files(args.images, args.model, models_dir=args.models_dir, show_dir=args.show)
+    results = predict_files(args.images, args.model, models_dir=args.models_dir, show_dir=args.show,
+                            overwrite=args.overwrite)
     if args.json: print(json.dumps(results))
     else:
         for r in results:

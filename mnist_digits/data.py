@@ -12,8 +12,8 @@ import torch
 
 # %% auto #0
 __all__ = ['MNIST_FILES', 'DATA_ENV', 'MIRRORS', 'MNIST_MEAN', 'MNIST_STD', 'MnistError', 'parse_idx', 'find_file',
-           'read_content', 'verify_content', 'data_folder', 'atomic_write', 'download_file', 'cache_path', 'load_mnist',
-           'show_digits', 'class_counts', 'normalize']
+           'read_content', 'verify_content', 'data_folder', 'atomic_write', 'writable_folder', 'download_file',
+           'cache_path', 'load_mnist', 'show_digits', 'class_counts', 'normalize']
 
 # %% ../nbs/00_data.ipynb #1deba329
 MNIST_FILES = {  # file name (decompressed) -> SHA-256 of its decompressed content
@@ -133,6 +133,18 @@ def atomic_write(path:Path, # the file (or folder) to write
         else: os.replace(tmp, path)
     finally: _discard(tmp)
     return path
+
+# %% ../nbs/00_data.ipynb #294a8a36
+def writable_folder(folder:Path, # where files are about to be written
+                   ) -> Path:
+    "`folder`, made if need be, once a file has really been written there; else a `MnistError` that says why."
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir(): raise MnistError(f"{folder} is a file, not a folder: name a folder for the output")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        _discard(_temp_beside(folder/'probe', folder=False))
+    except OSError as e: raise MnistError(f"cannot write in {folder} ({e.strerror or e}): choose another folder") from None
+    return folder
 
 # %% ../nbs/00_data.ipynb #a0504b4d
 MIRRORS = [  # tried in turn; each serves <name>.gz

@@ -10,12 +10,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .data import atomic_write, load_mnist
-from .model import checkpoint_paths, load_model, logits, newest_model
+from .data import MnistError, atomic_write, load_mnist, writable_folder
+from .model import checkpoint_paths, find_model, load_model, logits
 
 # %% auto #0
 __all__ = ['confusion_matrix', 'class_metrics', 'evaluate', 'plot_confusion_matrix', 'top_losses', 'plot_top_losses',
-           'examples_markdown', 'report_dir', 'write_report']
+           'examples_markdown', 'report_dir', 'check_report_dir', 'write_report']
 
 # %% ../nbs/05_evaluation.ipynb #85dca398
 def confusion_matrix(targets, predictions, n_classes:int=10) -> np.ndarray:
@@ -41,7 +41,7 @@ def evaluate(model_path=None, # a checkpoint (NAME, .json or .safetensors); defa
              path=None, # MNIST folder, as for load_mnist
             ) -> dict:
     "Metrics of a saved model on the 10,000 test images, plus the per-image predictions behind them."
-    weights = checkpoint_paths(model_path)[0] if model_path is not None else newest_model(models_dir)
+    weights = find_model(model_path, models_dir)
     model = load_model(weights)
     _, _, x_test, y_test = load_mnist(path)
     probs = torch.softmax(logits(model, x_test), 1).numpy()
@@ -104,14 +104,25 @@ def report_dir(model_path) -> Path:
     weights = checkpoint_paths(model_path)[0]
     return weights.with_name(weights.name.removesuffix('.safetensors') + '_report')
 
+# %% ../nbs/05_evaluation.ipynb #619caf24
+def check_report_dir(folder:Path, # where a report is about to be written
+                     overwrite:bool=False, # may an existing report there be replaced?
+                    ) -> Path:
+    "`folder` once a report may go there (its parent writable, no report in the way unless `overwrite`); checked before any work."
+    folder = Path(folder)
+    if folder.exists() and not overwrite:
+        raise MnistError(f"{folder} already exists: name another folder with --report-dir, or --overwrite to replace it")
+    writable_folder(folder.parent)
+    return folder
+
 # %% ../nbs/05_evaluation.ipynb #1dcf30f8
 def write_report(result:dict, # from evaluate
                  folder=None, # default: report_dir of the evaluated model
+                 overwrite:bool=False, # replace a report already there
                 ) -> Path:
     "Write metrics.json, confusion_matrix.png, top_losses.png and examples.md for `result`; return the folder."
     import matplotlib.pyplot as plt
-    folder = Path(folder) if folder is not None else report_dir(result['metrics']['model'])
-    folder.parent.mkdir(parents=True, exist_ok=True)
+    folder = check_report_dir(folder if folder is not None else report_dir(result['metrics']['model']), overwrite)
     def write(tmp:Path):
         (tmp/'metrics.json').write_text(json.dumps(result['metrics'], indent=2) + '\n')
         for name, fig in (('confusion_matrix.png', plot_confusion_matrix(result['metrics']['confusion_matrix'])),

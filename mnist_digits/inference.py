@@ -12,12 +12,12 @@ import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
 
-from .data import MnistError, atomic_write
-from .model import checkpoint_paths, load_model, logits, newest_model
+from .data import MnistError, atomic_write, writable_folder
+from .model import find_model, load_model, logits
 
 # %% auto #0
 __all__ = ['MAX_PIXELS', 'MIN_SIDE', 'IMAGE_SUFFIXES', 'open_image', 'ink_of', 'center_digit', 'to_mnist', 'Prediction',
-           'as_model', 'predict_mnist', 'predict', 'image_files', 'save_seen', 'predict_files']
+           'as_model', 'predict_mnist', 'predict', 'image_files', 'seen_path', 'save_seen', 'predict_files']
 
 # %% ../nbs/06_inference.ipynb #b8bdbb5d
 MAX_PIXELS = 40_000_000  # larger images are refused before decoding (a 40-megapixel photo still passes)
@@ -131,7 +131,7 @@ class Prediction(NamedTuple):
 def as_model(model=None, models_dir='models') -> torch.nn.Module:
     "`model` itself if it is a module, else the checkpoint it names, else the newest in `models_dir`."
     if isinstance(model, torch.nn.Module): return model.eval()
-    return load_model(checkpoint_paths(model)[0] if model is not None else newest_model(models_dir))
+    return load_model(find_model(model, models_dir))
 
 # %% ../nbs/06_inference.ipynb #9b442e41
 def predict_mnist(images:np.ndarray, model:torch.nn.Module, bs:int=1024) -> list[Prediction]:
@@ -170,22 +170,37 @@ def image_files(paths) -> list[tuple[Path, str|None]]:
     return found
 
 # %% ../nbs/06_inference.ipynb #51408795
+def seen_path(folder:Path, source:Path) -> Path:
+    "Where `save_seen` puts the 28x28 image the model saw for `source`."
+    return Path(folder)/f'{Path(source).stem}.28x28.png'
+
 def save_seen(array:np.ndarray, folder:Path, source:Path) -> Path:
     "Save the 28x28 `array` the model saw for `source` as a PNG in `folder`; return its path."
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder/f'{source.stem}.28x28.png'
-    return atomic_write(target, lambda tmp: Image.fromarray(array).save(tmp, format='PNG'))
+    writable_folder(folder)
+    return atomic_write(seen_path(folder, source), lambda tmp: Image.fromarray(array).save(tmp, format='PNG'))
+
+# %% ../nbs/06_inference.ipynb #303fb2e6
+def _check_show_dir(folder, sources:list, overwrite:bool):
+    "Before any work: `folder` is writable, and (unless `overwrite`) no image the model saw is already there."
+    writable_folder(folder)
+    taken = [seen_path(folder, s) for s in sources if seen_path(folder, s).exists()]
+    if taken and not overwrite:
+        raise MnistError(f"{taken[0]} already exists{f' (and {len(taken) - 1} more)' if len(taken) > 1 else ''}: "
+                         "name another --show folder, or --overwrite to replace them")
 
 # %% ../nbs/06_inference.ipynb #ae3cef2a
 def predict_files(paths, # image files and folders of images
                   model=None, # as for predict
                   models_dir='models',
                   show_dir=None, # if given, save the 28x28 image the model saw for each file here
+                  overwrite:bool=False, # may images already in show_dir be replaced?
                  ) -> list[dict]:
     "One dict per image file: `file` and either `digit`, `probability`, `runner_up`, `runner_up_probability`, or `error`."
+    files = image_files(paths)
+    if show_dir is not None: _check_show_dir(show_dir, [p for p, error in files if error is None], overwrite)
     model = as_model(model, models_dir)
     results, good, arrays = [], [], []
-    for path, error in image_files(paths):
+    for path, error in files:
         results.append({'file': str(path)})
         if error is None:
             try: arrays.append(to_mnist(path)); good.append(results[-1])

@@ -16,7 +16,7 @@ from .data import MNIST_FILES, MNIST_MEAN, MNIST_STD, MnistError, atomic_write, 
 # %% auto #0
 __all__ = ['ARCHITECTURES', 'OLD_NAMES', 'seed_cnn', 'n_params', 'layer_shapes', 'mlp', 'ShiftAverage', 'fast_cnn',
            'accurate_cnn', 'arch_name', 'build_model', 'logits', 'model_accuracy', 'checkpoint_paths',
-           'library_versions', 'save_model', 'read_meta', 'load_model', 'newest_model']
+           'library_versions', 'save_model', 'read_meta', 'load_model', 'newest_model', 'find_model']
 
 # %% ../nbs/02_model.ipynb #9f3e4251
 def seed_cnn(dropout:float=0., # dropout before each dense layer; off by default, as in the brief
@@ -219,3 +219,10 @@ def newest_model(models_dir='models') -> Path:
              and p.with_suffix('.safetensors').is_file()] if folder.is_dir() else []
     if not found: raise MnistError(f"no model in {folder}/: train one with `mnist-digits train`, or give a model's path")
     return max(found, key=lambda p: p.stat().st_mtime_ns).with_suffix('.safetensors')
+
+# %% ../nbs/02_model.ipynb #5357278d
+def find_model(model=None, # a checkpoint (NAME, NAME.json or NAME.safetensors), or None
+               models_dir='models', # where to look for the newest model when model is None
+              ) -> Path:
+    "The weights path of the checkpoint `model` names, else of the newest model in `models_dir`."
+    return checkpoint_paths(model)[0] if model is not None else newest_model(models_dir)

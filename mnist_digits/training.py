@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .data import MnistError, atomic_write, load_mnist
+from .data import MnistError, atomic_write, load_mnist, writable_folder
 from .loaders import best_device, mnist_dls, split_train_valid  # sets the filter for fastai's torch.jit warning
 from .model import arch_name, build_model, checkpoint_paths, model_accuracy, save_model
 from .presets import settings_for
@@ -179,6 +179,16 @@ def _interrupted(learn, s, name, models_dir, path, seconds, checkpoint) -> Train
                                f"so far (test accuracy {summary['test_accuracy']:.2%}) is in {summary['model']}; "
                                "run the same command with --resume to finish")
 
+# %% ../nbs/04_training.ipynb #f96fcb05
+def _check_output(models_dir, name:str, resume:bool, overwrite:bool):
+    "Refuse, before any work, a models folder that cannot be written, or a model or interrupted run in the way."
+    writable_folder(models_dir)
+    if resume or overwrite: return
+    weights, resume_meta = checkpoint_paths(Path(models_dir)/name)[0], resume_paths(models_dir, name)[1]
+    if resume_meta.exists():
+        raise MnistError(f"an interrupted run of {name} is in {models_dir}: finish it with --resume, or --overwrite to start again")
+    if weights.exists(): raise MnistError(f"{weights} already exists: give another --name, or --overwrite to replace it")
+
 # %% ../nbs/04_training.ipynb #31df4a28
 def train(preset:str='seed', # a key of PRESETS
           name:str|None=None, # the checkpoint's name in models_dir; default: the preset's name
@@ -187,6 +197,7 @@ def train(preset:str='seed', # a key of PRESETS
           path=None, # MNIST folder, as for load_mnist
           device=None, # default: the best available
           progress:str='bar', # 'bar' (fastai's live bar and table), 'table' (plain text, a line per epoch) or 'none'
+          overwrite:bool=False, # replace a model (or interrupted run) already saved under name
           cbs:list|None=None, # extra fastai callbacks for the Learner
           **overrides, # settings that replace the preset's (see DEFAULTS)
          ) -> dict: # model, accuracies, train_seconds, epochs_done, finished, device
@@ -197,6 +208,7 @@ def train(preset:str='seed', # a key of PRESETS
     name = name or preset
     resumed = read_resume(models_dir, name) if resume else {'epochs_done': 0}
     s = resumed['settings'] if resume else settings_for(preset, **overrides)
+    _check_output(models_dir, name, resume, overwrite)
     load_mnist(path, progress=progress == 'bar')  # the data first (downloaded if need be), a download bar only with the training bar
     learn = make_learner(s, device, path)
     if resume: load_resume(learn, models_dir, name, resumed)

@@ -29,7 +29,13 @@ def test_evaluate_writes_report_and_matches_training(workdir):
 
 def test_evaluate_human_output_and_missing_model(workdir, tmp_path):
     work, trained = workdir
-    proc = cli('evaluate', str(work/'models'/'fast.safetensors'), cwd=work)
+    report = work/'models'/'fast_report'
+    if not report.exists(): assert cli('evaluate', cwd=work).returncode == 0  # when this test runs alone
+    before = {p.name: p.stat().st_mtime_ns for p in report.iterdir()}
+    refused = cli('evaluate', str(work/'models'/'fast.safetensors'), cwd=work)  # the report of the test above is there
+    assert refused.returncode == 2 and refused.stderr.count('\n') == 1 and 'fast_report already exists' in refused.stderr
+    assert {p.name: p.stat().st_mtime_ns for p in report.iterdir()} == before  # untouched
+    proc = cli('evaluate', str(work/'models'/'fast.safetensors'), '--overwrite', cwd=work)
     assert proc.returncode == 0 and f"test accuracy {trained['test_accuracy']:.2%}" in proc.stdout
     missing = cli('evaluate', cwd=tmp_path)
     assert missing.returncode == 2 and missing.stderr.count('\n') == 1 and 'no model in models/' in missing.stderr
