@@ -11,7 +11,7 @@ from .model import ARCHITECTURES, find_model
 from .presets import DEFAULTS, PRESETS
 
 # %% auto #0
-__all__ = ['run_train', 'run_evaluate', 'run_predict', 'make_parser', 'main']
+__all__ = ['run_train', 'run_evaluate', 'run_predict', 'OneLineParser', 'make_parser', 'main']
 
 # %% ../nbs/07_cli.ipynb #498d99ec
 def _add_train(sub):
@@ -123,15 +123,20 @@ def run_predict(args) -> int:
     if args.json: print(json.dumps(results))
     else:
         for r in results:
-            if 'error' in r: print(f"error: {r['error']}")  # the message names the file
+            if 'error' in r: print(f"mnist-digits predict: error: {r['error']}", file=sys.stderr)  # the message names the file
             else: print(f"{r['file']}: {r['digit']} ({r['probability']:.1%}; runner-up {r['runner_up']}, {r['runner_up_probability']:.1%})"
                         + (f"; saw {r['shown']}" if 'shown' in r else ''))
     return 1 if any('error' in r for r in results) else 0
 
+# %% ../nbs/07_cli.ipynb #f7e1c13f
+class OneLineParser(argparse.ArgumentParser):
+    "argparse, but a usage error is one line on standard error (what is wrong, where to look) and exit code 2."
+    def error(self, message): self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
 # %% ../nbs/07_cli.ipynb #3017c0b8
 def make_parser() -> argparse.ArgumentParser:
     "The `mnist-digits` argument parser, with a subparser per command."
-    parser = argparse.ArgumentParser(prog='mnist-digits', description='Handwritten-digit recognition on MNIST.', allow_abbrev=False)
+    parser = OneLineParser(prog='mnist-digits', description='Handwritten-digit recognition on MNIST.', allow_abbrev=False)
     sub = parser.add_subparsers(dest='command', metavar='COMMAND', required=True)
     _add_train(sub).set_defaults(run=run_train)
     _add_evaluate(sub).set_defaults(run=run_evaluate)
@@ -141,6 +146,8 @@ def make_parser() -> argparse.ArgumentParser:
 # %% ../nbs/07_cli.ipynb #a43e550a
 def main(argv:list|None=None) -> int:
     "Run `mnist-digits` with `argv` (default: the command line); return the exit code."
+    for stream in (sys.stdout, sys.stderr):  # a file name that is not UTF-8 prints escaped, not as a traceback
+        if hasattr(stream, 'reconfigure'): stream.reconfigure(errors='backslashreplace')
     args = make_parser().parse_args(argv)
     try: return args.run(args)
     except MnistError as e:

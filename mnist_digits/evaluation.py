@@ -110,6 +110,7 @@ def check_report_dir(folder:Path, # where a report is about to be written
                     ) -> Path:
     "`folder` once a report may go there (its parent writable, no report in the way unless `overwrite`); checked before any work."
     folder = Path(folder)
+    if folder.exists() and not folder.is_dir(): raise MnistError(f"{folder} is a file, not a folder: name a folder for the report")
     if folder.exists() and not overwrite:
         raise MnistError(f"{folder} already exists: name another folder with --report-dir, or --overwrite to replace it")
     writable_folder(folder.parent)

@@ -14,8 +14,8 @@ from torch import nn
 from .data import MNIST_FILES, MNIST_MEAN, MNIST_STD, MnistError, atomic_write, normalize
 
 # %% auto #0
-__all__ = ['ARCHITECTURES', 'OLD_NAMES', 'seed_cnn', 'n_params', 'layer_shapes', 'mlp', 'ShiftAverage', 'fast_cnn',
-           'accurate_cnn', 'arch_name', 'build_model', 'logits', 'model_accuracy', 'checkpoint_paths',
+__all__ = ['ARCHITECTURES', 'OLD_NAMES', 'CHECKPOINT_FORMAT', 'seed_cnn', 'n_params', 'layer_shapes', 'mlp', 'ShiftAverage',
+           'fast_cnn', 'accurate_cnn', 'arch_name', 'build_model', 'logits', 'model_accuracy', 'checkpoint_paths',
            'library_versions', 'save_model', 'read_meta', 'load_model', 'newest_model', 'find_model']
 
 # %% ../nbs/02_model.ipynb #9f3e4251
@@ -148,6 +148,8 @@ def library_versions() -> dict:
             'mnist_digits': mnist_digits.__version__}
 
 # %% ../nbs/02_model.ipynb #09ebd348
+CHECKPOINT_FORMAT = 'mnist_digits checkpoint 1'  # what save_model writes and load_model reads
+
 def save_model(model:nn.Module, # the network to save
                path, # NAME, NAME.json or NAME.safetensors; folders are created
                arch:str, # its architecture's name in ARCHITECTURES
@@ -160,7 +162,7 @@ def save_model(model:nn.Module, # the network to save
     weights.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     atomic_write(weights, lambda tmp: save_file(state, tmp))
-    meta = {'format': 'mnist_digits checkpoint 1', 'arch': arch, 'arch_kwargs': arch_kwargs or {},
+    meta = {'format': CHECKPOINT_FORMAT, 'arch': arch, 'arch_kwargs': arch_kwargs or {},
             'normalization': {'mean': MNIST_MEAN, 'std': MNIST_STD}, 'classes': [str(i) for i in range(10)],
             'data_sha256': MNIST_FILES, 'versions': library_versions(),
             'date': datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
@@ -179,6 +181,8 @@ def read_meta(path) -> dict:
         raise MnistError(f"{meta_path} is damaged (not valid JSON: {e}): train the model again or restore the file") from None
     if not isinstance(meta, dict) or 'arch' not in meta or 'weights_sha256' not in meta:
         raise MnistError(f"{meta_path} is not an mnist_digits checkpoint description (no arch or weights_sha256)")
+    if meta.get('format', CHECKPOINT_FORMAT) != CHECKPOINT_FORMAT:
+        raise MnistError(f"{meta_path} is in format {meta['format']!r}, from a newer mnist_digits: upgrade mnist_digits to load it")
     try: arch_name(meta['arch'])
     except MnistError: raise MnistError(f"{meta_path} names unknown architecture {meta['arch']!r}: it needs a newer mnist_digits") from None
     return meta

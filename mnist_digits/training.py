@@ -104,9 +104,15 @@ def read_resume(models_dir, # the folder of the model's checkpoint
     weights, meta = resume_paths(models_dir, name)
     if not (weights.is_file() and meta.is_file()):
         raise MnistError(f"nothing to resume: no {weights.name} in {weights.parent}; train without --resume first")
-    info = json.loads(meta.read_text())
-    info['settings']['arch'] = arch_name(info['settings']['arch'])  # a run interrupted under mnist_digits 0.0.1
+    try:
+        info = json.loads(meta.read_text())
+        info['settings']['arch'] = arch_name(info['settings']['arch'])  # a run interrupted under mnist_digits 0.0.1
+    except (ValueError, KeyError, TypeError, MnistError) as e: raise _damaged_resume(meta, e) from None
     return info
+
+def _damaged_resume(path:Path, e:Exception) -> MnistError:
+    return MnistError(f"the resume checkpoint {path} is damaged ({str(e).splitlines()[0] if str(e) else type(e).__name__}): "
+                      "start over without --resume, with --overwrite")
 
 # %% ../nbs/04_training.ipynb #dcc86214
 def load_resume(learn:Learner, # a learner made with the checkpoint's settings
@@ -115,11 +121,16 @@ def load_resume(learn:Learner, # a learner made with the checkpoint's settings
                 info:dict, # the checkpoint's JSON, from read_resume
                ):
     "Restore the model weights and optimizer state of the resume checkpoint `info` (from `read_resume`) into `learn`."
+    from safetensors import SafetensorError
     from safetensors.torch import load_file
-    tensors = load_file(resume_paths(models_dir, name)[0])
-    learn.model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith('model.')})
-    learn.create_opt()
-    learn.opt.load_state_dict(_unflatten(info['optimizer'], tensors))  # torch moves the state to the parameters' device
+    weights = resume_paths(models_dir, name)[0]
+    try:
+        tensors = load_file(weights)
+        learn.model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith('model.')})
+        learn.create_opt()
+        learn.opt.load_state_dict(_unflatten(info['optimizer'], tensors))  # torch moves the state to the parameters' device
+    except (SafetensorError, OSError, RuntimeError, ValueError, KeyError, TypeError, IndexError) as e:
+        raise _damaged_resume(weights, e) from None
 
 # %% ../nbs/04_training.ipynb #66c524a2
 class EpochCheckpoint(Callback):
