@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_model.ipynb #7176cfba
 from __future__ import annotations
-import datetime, hashlib, json, platform
+import contextlib, datetime, hashlib, json, os, platform, shutil
 from pathlib import Path
 
 import numpy as np
@@ -147,6 +147,28 @@ def library_versions() -> dict:
     return {'python': platform.python_version(), 'torch': torch.__version__, 'numpy': np.__version__,
             'mnist_digits': mnist_digits.__version__}
 
+# %% ../nbs/02_model.ipynb #35c482ee
+def _previous(weights:Path) -> Path:
+    "Where the weights a save replaces are kept until the new JSON is in place."
+    return weights.with_name(f'.{weights.name}.previous')
+
+@contextlib.contextmanager
+def _folder_locked(folder:Path):
+    "Hold an exclusive lock on `folder` (flock on the folder itself: no lock file is left) while a checkpoint is written."
+    import fcntl
+    fd = os.open(folder, os.O_RDONLY)
+    try: fcntl.flock(fd, fcntl.LOCK_EX); yield
+    finally: os.close(fd)  # closing releases the lock
+
+def _keep_previous(weights:Path) -> Path:
+    "Keep the weights about to be replaced reachable under `_previous(weights)`."
+    previous = _previous(weights)
+    previous.unlink(missing_ok=True)
+    if weights.is_file():
+        try: os.link(weights, previous)
+        except OSError: shutil.copy2(weights, previous)  # a file system without hard links
+    return previous
+
 # %% ../nbs/02_model.ipynb #09ebd348
 CHECKPOINT_FORMAT = 'mnist_digits checkpoint 1'  # what save_model writes and load_model reads
 
@@ -161,13 +183,16 @@ def save_model(model:nn.Module, # the network to save
     weights, meta_path = checkpoint_paths(path)
     weights.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    atomic_write(weights, lambda tmp: save_file(state, tmp))
     meta = {'format': CHECKPOINT_FORMAT, 'arch': arch, 'arch_kwargs': arch_kwargs or {},
             'normalization': {'mean': MNIST_MEAN, 'std': MNIST_STD}, 'classes': [str(i) for i in range(10)],
             'data_sha256': MNIST_FILES, 'versions': library_versions(),
-            'date': datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
-            **info, 'weights_sha256': hashlib.sha256(weights.read_bytes()).hexdigest()}
-    atomic_write(meta_path, lambda tmp: Path(tmp).write_text(json.dumps(meta, indent=2) + '\n'))
+            'date': datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'), **info}
+    with _folder_locked(weights.parent):  # another process saving here waits, so the two files never mix
+        previous = _keep_previous(weights)
+        atomic_write(weights, lambda tmp: save_file(state, tmp))
+        meta['weights_sha256'] = hashlib.sha256(weights.read_bytes()).hexdigest()
+        atomic_write(meta_path, lambda tmp: Path(tmp).write_text(json.dumps(meta, indent=2) + '\n'))
+        previous.unlink(missing_ok=True)
     return weights
 
 # %% ../nbs/02_model.ipynb #4b7ad183
@@ -194,6 +219,8 @@ def _read_weights(weights:Path, meta_path:Path, meta:dict) -> dict:
     from safetensors.torch import load
     if not weights.is_file(): raise MnistError(f"{weights} is missing: the model's weights belong beside {meta_path.name}")
     data = weights.read_bytes()
+    previous = _previous(weights)  # a save cut off between its two files: the JSON still describes the previous weights
+    if hashlib.sha256(data).hexdigest() != meta['weights_sha256'] and previous.is_file(): data = previous.read_bytes()
     if hashlib.sha256(data).hexdigest() != meta['weights_sha256']:
         raise MnistError(f"{weights} does not match {meta_path.name} (SHA-256 differs): the file is damaged or from another run; train again")
     try: return load(data)
