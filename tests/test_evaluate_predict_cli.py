@@ -87,7 +87,9 @@ def test_predict_answers_good_files_and_reports_every_bad_one(workdir, tmp_path)
         assert '\n' not in results[name]['error']
     human = cli('predict', *args, '--models-dir', str(work/'models'), cwd=tmp_path)
     assert human.returncode == 1 and 'Traceback' not in human.stdout + human.stderr
-    assert len(human.stdout.strip().splitlines()) == len(good) + len(bad)
+    assert len(human.stdout.strip().splitlines()) == len(good)  # the answers on standard output ...
+    errors = human.stderr.strip().splitlines()  # ... and one line per unreadable input on standard error
+    assert len(errors) == len(bad) and all(e.startswith('mnist-digits predict: error: ') for e in errors), human.stderr
 
 def test_predict_show_saves_what_the_model_saw(workdir, tmp_path):
     work, _ = workdir
