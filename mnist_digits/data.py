@@ -96,15 +96,19 @@ def data_folder(path=None, # a folder the caller names, or None
     return Path('data'), True
 
 # %% ../nbs/00_data.ipynb #a7f957f2
+def _usual_permissions(path:Path, folder:bool) -> Path:
+    "Give `path` the permissions a plain open or mkdir would (tempfile, and some writers, make files owner-only)."
+    umask = os.umask(0); os.umask(umask)
+    path.chmod((0o777 if folder else 0o666) & ~umask)
+    return path
+
 def _temp_beside(path:Path, folder:bool) -> Path:
     "A new, empty temporary file (a folder if `folder`) beside `path`, with the permissions a plain open or mkdir gives."
     if folder: tmp = Path(tempfile.mkdtemp(prefix=f'.{path.name}.', dir=path.parent))
     else:
         fd, name = tempfile.mkstemp(prefix=f'.{path.name}.', dir=path.parent)
         os.close(fd); tmp = Path(name)
-    umask = os.umask(0); os.umask(umask)  # tempfile makes owner-only files; a saved model is as readable as any file
-    tmp.chmod((0o777 if folder else 0o666) & ~umask)
-    return tmp
+    return _usual_permissions(tmp, folder)
 
 def _discard(tmp:Path):
     "Remove `tmp`, a file or a folder, if it is still there."
@@ -129,6 +133,7 @@ def atomic_write(path:Path, # the file (or folder) to write
     tmp = _temp_beside(path, folder)
     try:
         write(tmp)
+        _usual_permissions(tmp, folder)  # again: a writer may have replaced the file (safetensors makes it owner-only)
         if folder and path.is_dir(): _swap_folder(tmp, path)
         else: os.replace(tmp, path)
     finally: _discard(tmp)

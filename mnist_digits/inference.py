@@ -5,19 +5,23 @@
 # %% ../nbs/06_inference.ipynb #84f06b1a
 from __future__ import annotations
 import warnings
+from functools import cache
+from importlib.resources import files
 from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
+from scipy import ndimage
 
 from .data import MnistError, atomic_write, writable_folder
 from .model import find_model, load_model, logits
 
 # %% auto #0
-__all__ = ['MAX_PIXELS', 'MIN_SIDE', 'IMAGE_SUFFIXES', 'open_image', 'ink_of', 'center_digit', 'to_mnist', 'Prediction',
-           'as_model', 'predict_mnist', 'predict', 'image_files', 'seen_path', 'save_seen', 'predict_files']
+__all__ = ['MAX_PIXELS', 'MIN_SIDE', 'GUARD', 'BLANK', 'IMAGE_SUFFIXES', 'open_image', 'BlankImage', 'ink_of', 'center_digit',
+           'to_mnist', 'Prediction', 'as_model', 'load_guard', 'not_a_digit_probability', 'predict_mnist', 'predict',
+           'image_files', 'seen_path', 'save_seen', 'predict_files']
 
 # %% ../nbs/06_inference.ipynb #b8bdbb5d
 MAX_PIXELS = 40_000_000  # larger images are refused before decoding (a 40-megapixel photo still passes)
@@ -69,6 +73,21 @@ def _grey_and_alpha(image:Image.Image) -> tuple[np.ndarray, np.ndarray|None]:
     if image.mode == 'CMYK': image = image.convert('RGB')
     return np.asarray(image.convert('L'), dtype=np.float64) / 255, None
 
+# %% ../nbs/06_inference.ipynb #de0736f2
+class BlankImage(MnistError):
+    "An image with no ink that stands out from its background: `predict` answers \"not a digit\" for it."
+
+# %% ../nbs/06_inference.ipynb #37744fc4
+def _drop_specks(ink:np.ndarray, # ink in 0..1, paper 0
+                 least:float=0.02, # a blob of ink is kept if it holds at least this fraction of the largest blob's ink
+                ) -> np.ndarray:
+    "`ink` without specks (JPEG noise, dust): blobs whose ink is tiny next to the largest blob's."
+    blobs, n = ndimage.label(ink > 0, structure=np.ones((3, 3)))  # 8-connected blobs
+    if n < 2: return ink
+    mass = ndimage.sum(ink, blobs, index=np.arange(1, n + 1))
+    keep = np.r_[False, mass >= least * mass.max()]
+    return np.where(keep[blobs], ink, 0)
+
 # %% ../nbs/06_inference.ipynb #7b414241
 def _border(a:np.ndarray) -> np.ndarray: return np.concatenate([a[0], a[-1], a[:, 0], a[:, -1]])
 
@@ -81,11 +100,11 @@ def ink_of(image:Image.Image, # any mode, as opened by open_image
     else: ink = grey if np.median(_border(grey)) < 0.5 else 1 - grey
     paper = np.median(_border(ink))
     contrast = np.percentile(ink, 99.9) - paper
-    if contrast < 0.1: raise MnistError(f"no digit found in {name}: the image has no ink that stands out from the background")
+    if contrast < 0.1: raise BlankImage(f"no digit found in {name}: the image has no ink that stands out from the background")
     ink = np.clip((ink - paper) / contrast, 0, 1)
     ink[ink < 0.2] = 0
-    if not ink.any(): raise MnistError(f"no digit found in {name}: the image has no ink that stands out from the background")
-    return ink
+    if not ink.any(): raise BlankImage(f"no digit found in {name}: the image has no ink that stands out from the background")
+    return _drop_specks(ink)
 
 # %% ../nbs/06_inference.ipynb #a23c1112
 def center_digit(ink:np.ndarray) -> np.ndarray:
@@ -107,9 +126,8 @@ def center_digit(ink:np.ndarray) -> np.ndarray:
     return (canvas * 255).round().astype(np.uint8)
 
 # %% ../nbs/06_inference.ipynb #7763eb12
-def to_mnist(image, # a path, a PIL image, or a 2-D array (grey, 0..255)
-            ) -> np.ndarray:
-    "Any picture of one digit as MNIST would have it: 28x28 uint8, white ink on black, centred by mass."
+def _opened(image) -> tuple[Image.Image, str]:
+    "`image` (a path, PIL image or 2-D array) as a PIL image big enough to hold a digit, and its name for error messages."
     name = str(image) if isinstance(image, (str, Path)) else 'the image'
     if isinstance(image, (str, Path)): image = open_image(image)
     elif isinstance(image, np.ndarray):
@@ -117,15 +135,23 @@ def to_mnist(image, # a path, a PIL image, or a 2-D array (grey, 0..255)
         image = Image.fromarray(np.clip(image, 0, 255).astype(np.uint8))
     elif not isinstance(image, Image.Image): raise MnistError(f"cannot read an image from a {type(image).__name__}")
     if min(image.size) < MIN_SIDE: raise MnistError(f"{name} is {image.size[0]}x{image.size[1]} pixels, too small to hold a digit")
-    return center_digit(ink_of(image, name))
+    return image, name
+
+def to_mnist(image, # a path, a PIL image, or a 2-D array (grey, 0..255)
+            ) -> np.ndarray:
+    "Any picture of one digit as MNIST would have it: 28x28 uint8, white ink on black, centred by mass."
+    return center_digit(ink_of(*_opened(image)))
 
 # %% ../nbs/06_inference.ipynb #180b3d2e
 class Prediction(NamedTuple):
-    "What the model answered for one image."
-    digit: int
-    probability: float
-    runner_up: int
-    runner_up_probability: float
+    "What the model answered for one image: a digit, or `digit=None` (\"not a digit\") and the reason."
+    digit: int|None # the answer: the best guess, or None when the image holds no digit
+    probability: float|None # the model's probability of its best guess
+    runner_up: int|None # its second choice
+    runner_up_probability: float|None
+    best_guess: int|None = None # the model's first choice, even when the answer is None (None for a blank image)
+    not_a_digit: float|None = None # the guard's probability that the image holds no digit
+    reason: str|None = None # why the answer is None
 
 # %% ../nbs/06_inference.ipynb #d2eef99a
 def as_model(model=None, models_dir='models') -> torch.nn.Module:
@@ -133,26 +159,65 @@ def as_model(model=None, models_dir='models') -> torch.nn.Module:
     if isinstance(model, torch.nn.Module): return model.eval()
     return load_model(find_model(model, models_dir))
 
+# %% ../nbs/06_inference.ipynb #275ab9d8
+GUARD = files('mnist_digits')/'not_a_digit.safetensors'  # shipped with the package; trained in the "not a digit" chapter
+
+@cache
+def load_guard(path=None, # a guard checkpoint; default: the one shipped with the package
+              ) -> torch.nn.Module:
+    "The not-a-digit guard (loaded once per process); its JSON gives the `threshold` it refuses above."
+    return load_model(GUARD if path is None else path)
+
+# %% ../nbs/06_inference.ipynb #c17e37a3
+def not_a_digit_probability(images:np.ndarray, # MNIST-format uint8 images (N, 28, 28)
+                            guard=None, # a guard from load_guard; default: the shipped one
+                            bs:int=1024, # images per forward pass
+                           ) -> np.ndarray:
+    "The guard's probability that each image holds no digit, (N,)."
+    return torch.softmax(logits(load_guard() if guard is None else guard, images, bs), 1)[:, 1].numpy()
+
 # %% ../nbs/06_inference.ipynb #9b442e41
-def predict_mnist(images:np.ndarray, model:torch.nn.Module, bs:int=1024) -> list[Prediction]:
-    "Predictions for MNIST-format uint8 images (N, 28, 28)."
-    probs = torch.softmax(logits(model, images, bs), 1)
-    top = probs.topk(2, dim=1)
-    return [Prediction(int(i[0]), float(p[0]), int(i[1]), float(p[1])) for p, i in zip(top.values.tolist(), top.indices.tolist())]
+def _judged(top:list, top_digits:list, doubt:float|None, threshold:float) -> Prediction:
+    "One `Prediction` from the model's two best probabilities and digits, refused if the guard's `doubt` is above `threshold`."
+    refused = doubt is not None and doubt > threshold
+    return Prediction(None if refused else top_digits[0], top[0], top_digits[1], top[1], top_digits[0], doubt,
+                      f'it does not look like a digit (not-a-digit probability {doubt:.0%})' if refused else None)
+
+def predict_mnist(images:np.ndarray, # MNIST-format uint8 images (N, 28, 28)
+                  model:torch.nn.Module, # a digit model
+                  bs:int=1024, # images per forward pass
+                  guard=True, # True for the shipped not-a-digit guard, a guard of your own, or None to always name a digit
+                 ) -> list[Prediction]:
+    "A `Prediction` for each MNIST-format image; those the guard refuses get `digit=None`."
+    top = torch.softmax(logits(model, images, bs), 1).topk(2, dim=1)
+    guard = load_guard() if guard is True else guard
+    doubt = not_a_digit_probability(images, guard, bs).tolist() if guard is not None else [None] * len(images)
+    threshold = guard.meta['threshold'] if guard is not None else 1.
+    return [_judged(p, i, d, threshold) for p, i, d in zip(top.values.tolist(), top.indices.tolist(), doubt)]
 
 # %% ../nbs/06_inference.ipynb #791a2c38
+BLANK = Prediction(None, None, None, None, reason='the image is blank: no ink stands out from the background')
+
+def _mnist_or_none(image) -> np.ndarray|None:
+    "`to_mnist(image)`, or None for a blank image (other problems raise)."
+    try: return to_mnist(image)
+    except BlankImage: return None
+
 def predict(images, # a path, PIL image or array, or a list of them; or an MNIST-format array (N, 28, 28)
             model=None, # a module, a checkpoint path, or None for the newest in models_dir
             models_dir='models',
             bs:int=1024, # images per forward pass
+            abstain:bool=True, # answer digit None for images the guard says hold no digit (blank images always get None)
            ) -> list[Prediction]|Prediction:
-    "The digit in each image with its probability and runner-up; one `Prediction` for one image, else a list."
-    model = as_model(model, models_dir)
+    "The digit in each image (or None: not a digit) with its probability and runner-up; one `Prediction` for one image."
+    model, guard = as_model(model, models_dir), (True if abstain else None)
     if isinstance(images, (np.ndarray, torch.Tensor)) and images.ndim == 3 and tuple(images.shape[1:]) == (28, 28):
-        return predict_mnist(np.asarray(images, dtype=np.uint8), model, bs)
+        return predict_mnist(np.asarray(images, dtype=np.uint8), model, bs, guard)
     single = not isinstance(images, (list, tuple))
-    batch = np.stack([to_mnist(i) for i in ([images] if single else images)])
-    results = predict_mnist(batch, model, bs)
+    arrays = [_mnist_or_none(i) for i in ([images] if single else images)]
+    good = [a for a in arrays if a is not None]
+    answers = iter(predict_mnist(np.stack(good), model, bs, guard) if good else [])
+    results = [next(answers) if a is not None else BLANK for a in arrays]
     return results[0] if single else results
 
 # %% ../nbs/06_inference.ipynb #5543915e
@@ -170,20 +235,20 @@ def image_files(paths) -> list[tuple[Path, str|None]]:
     return found
 
 # %% ../nbs/06_inference.ipynb #51408795
-def seen_path(folder:Path, source:Path) -> Path:
-    "Where `save_seen` puts the 28x28 image the model saw for `source`."
-    return Path(folder)/f'{Path(source).stem}.28x28.png'
+def seen_path(folder:Path, source:Path, part:str='') -> Path:
+    "Where `save_seen` puts the 28x28 image the model saw for `source` (or for a `part` of it, such as one digit of a number)."
+    return Path(folder)/f'{Path(source).stem}{part}.28x28.png'
 
-def save_seen(array:np.ndarray, folder:Path, source:Path) -> Path:
-    "Save the 28x28 `array` the model saw for `source` as a PNG in `folder`; return its path."
+def save_seen(array:np.ndarray, folder:Path, source:Path, part:str='') -> Path:
+    "Save the 28x28 `array` the model saw for `source` (or its `part`) as a PNG in `folder`; return its path."
     writable_folder(folder)
-    return atomic_write(seen_path(folder, source), lambda tmp: Image.fromarray(array).save(tmp, format='PNG'))
+    return atomic_write(seen_path(folder, source, part), lambda tmp: Image.fromarray(array).save(tmp, format='PNG'))
 
 # %% ../nbs/06_inference.ipynb #303fb2e6
-def _check_show_dir(folder, sources:list, overwrite:bool):
-    "Before any work: `folder` is writable, and (unless `overwrite`) no image the model saw is already there."
+def _check_show_dir(folder, planned:list, overwrite:bool):
+    "Before any work: `folder` is writable, and (unless `overwrite`) none of the `planned` files is already there."
     writable_folder(folder)
-    taken = [seen_path(folder, s) for s in sources if seen_path(folder, s).exists()]
+    taken = [p for p in planned if Path(p).exists()]
     if taken and not overwrite:
         raise MnistError(f"{taken[0]} already exists{f' (and {len(taken) - 1} more)' if len(taken) > 1 else ''}: "
                          "name another --show folder, or --overwrite to replace them")
@@ -194,20 +259,22 @@ def predict_files(paths, # image files and folders of images
                   models_dir='models',
                   show_dir=None, # if given, save the 28x28 image the model saw for each file here
                   overwrite:bool=False, # may images already in show_dir be replaced?
+                  abstain:bool=True, # as for predict
                  ) -> list[dict]:
-    "One dict per image file: `file` and either `digit`, `probability`, `runner_up`, `runner_up_probability`, or `error`."
+    "One dict per image file: `file` and either the fields of its `Prediction` (`digit` None: not a digit) or `error`."
     files = image_files(paths)
-    if show_dir is not None: _check_show_dir(show_dir, [p for p, error in files if error is None], overwrite)
+    if show_dir is not None: _check_show_dir(show_dir, [seen_path(show_dir, p) for p, error in files if error is None], overwrite)
     model = as_model(model, models_dir)
     results, good, arrays = [], [], []
     for path, error in files:
         results.append({'file': str(path)})
         if error is None:
             try: arrays.append(to_mnist(path)); good.append(results[-1])
+            except BlankImage: results[-1].update(BLANK._asdict())
             except MnistError as e: error = str(e)
         if error is not None: results[-1]['error'] = error
     if good:
-        for result, prediction, array in zip(good, predict_mnist(np.stack(arrays), model), arrays):
+        for result, prediction, array in zip(good, predict_mnist(np.stack(arrays), model, guard=True if abstain else None), arrays):
             result.update(prediction._asdict())
             if show_dir is not None: result['shown'] = str(save_seen(array, Path(show_dir), Path(result['file'])))
     return results

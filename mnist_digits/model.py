@@ -68,13 +68,14 @@ class ShiftAverage(nn.Module):
 # %% ../nbs/02_model.ipynb #09c0c567
 def fast_cnn(widths:tuple=(16, 32, 64), # channels at 14x14, 7x7 and 4x4
              shift_average:bool=True, # average predictions over 1-pixel shifts in evaluation mode
+             n_out:int=10, # outputs: the ten digits (the not-a-digit guard of the inference chapter has two)
             ) -> nn.Module:
     "A small CNN for a fast 99%: three stride-2 convolutions (28 -> 14 -> 7 -> 4), batch norm, one linear layer."
     a, b, c = widths
     net = nn.Sequential(nn.Conv2d(1, a, 5, stride=2, padding=2), nn.ReLU(),
                         nn.Conv2d(a, b, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(b), nn.ReLU(),
                         nn.Conv2d(b, c, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(c), nn.ReLU(),
-                        nn.Flatten(), nn.Linear(c*4*4, 10))
+                        nn.Flatten(), nn.Linear(c*4*4, n_out))
     return ShiftAverage(net) if shift_average else net
 
 # %% ../nbs/02_model.ipynb #47f3f768

@@ -71,11 +71,10 @@ def test_predict_answers_good_files_and_reports_every_bad_one(workdir, tmp_path)
     Image.new('L', (1, 1), 0).save(tmp_path/'one-pixel.png')
     (tmp_path/'bomb.png').write_bytes(_png_claiming(200_000, 200_000))
     empty_dir = tmp_path/'no-images'; empty_dir.mkdir(); (empty_dir/'readme.txt').write_text('nothing here')
-    bad = {'empty.png': 'is empty', 'text.png': 'is not an image', 'truncated.png': 'damaged or truncated',
-           'blank-L.png': 'no digit found', 'blank-RGB.png': 'no digit found', 'blank-RGBA.png': 'no digit found',
-           'blank-P.png': 'no digit found', 'blank-I16.png': 'no digit found', 'one-pixel.png': 'too small',
+    blank = ['blank-L.png', 'blank-RGB.png', 'blank-RGBA.png', 'blank-P.png', 'blank-I16.png']  # answered "not a digit"
+    bad = {'empty.png': 'is empty', 'text.png': 'is not an image', 'truncated.png': 'damaged or truncated', 'one-pixel.png': 'too small',
            'bomb.png': 'decompression bomb', 'missing.png': 'does not exist', 'no-images': 'folder with no images'}
-    args = [str(p) for p in good] + [str(tmp_path/name) for name in bad]
+    args = [str(p) for p in good] + [str(tmp_path/name) for name in blank + list(bad)]
     proc = cli('predict', *args, '--json', '--models-dir', str(work/'models'), cwd=tmp_path)
     assert proc.returncode == 1, proc.stderr
     assert 'Traceback' not in proc.stderr
@@ -85,9 +84,12 @@ def test_predict_answers_good_files_and_reports_every_bad_one(workdir, tmp_path)
     for name, message in bad.items():
         assert 'digit' not in results[name] and message in results[name]['error'], results[name]
         assert '\n' not in results[name]['error']
+    for name in blank:
+        assert results[name]['digit'] is None and 'error' not in results[name] and 'blank' in results[name]['reason'], results[name]
     human = cli('predict', *args, '--models-dir', str(work/'models'), cwd=tmp_path)
     assert human.returncode == 1 and 'Traceback' not in human.stdout + human.stderr
-    assert len(human.stdout.strip().splitlines()) == len(good)  # the answers on standard output ...
+    answers = human.stdout.strip().splitlines()  # the answers on standard output ...
+    assert len(answers) == len(good) + len(blank) and sum(': not a digit (' in a for a in answers) == len(blank), human.stdout
     errors = human.stderr.strip().splitlines()  # ... and one line per unreadable input on standard error
     assert len(errors) == len(bad) and all(e.startswith('mnist-digits predict: error: ') for e in errors), human.stderr
 
@@ -122,6 +124,31 @@ from mnist_digits.data import load_mnist
 from mnist_digits.inference import predict
 _, _, x, y = load_mnist()
 answers = predict(x, {trained['model']!r})
-print(np.mean(np.array([a.digit for a in answers]) == y))""", work)
+print(np.mean(np.array([a.best_guess for a in answers]) == y))""", work)
     assert out.returncode == 0, out.stderr
     assert float(out.stdout) == pytest.approx(trained['test_accuracy'], abs=1e-12)
+
+def test_predict_says_not_a_digit(workdir, tmp_path):
+    "Images with no digit are answered \"not a digit\" with the best guess, exit code 0; --always-guess names a digit."
+    work, _ = workdir
+    ys, xs = np.indices((120, 120))
+    pictures = {'square.png': (abs(ys - 60) < 40) & (abs(xs - 60) < 40), 'ring.png': abs(np.hypot(ys - 60, xs - 60) - 45) < 4,
+                'noise.png': np.random.default_rng(0).random((120, 120)) < 0.5, 'grid.png': ((ys % 20) < 3) | ((xs % 20) < 3)}
+    for name, ink in pictures.items(): Image.fromarray(np.where(ink, 20, 235).astype(np.uint8)).save(tmp_path/name)
+    _digit_image(tmp_path/'seven.png')
+    files = [str(tmp_path/n) for n in ['seven.png', *pictures]]
+    proc = cli('predict', *files, '--json', '--models-dir', str(work/'models'), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    results = {Path(r['file']).name: r for r in json.loads(proc.stdout)}
+    assert results['seven.png']['digit'] == 7 and results['seven.png']['reason'] is None
+    for name in pictures:
+        r = results[name]
+        assert r['digit'] is None and r['best_guess'] in range(10) and r['not_a_digit'] > 0.5 and r['reason'], r
+    human = cli('predict', *files, '--models-dir', str(work/'models'), cwd=tmp_path)
+    lines = human.stdout.strip().splitlines()
+    assert human.returncode == 0 and lines[0].startswith(f'{files[0]}: 7 (') and human.stderr == ''
+    for line, name in zip(lines[1:], pictures):
+        r = results[name]
+        assert line == f"{tmp_path/name}: not a digit (best guess {r['best_guess']}, {r['probability']:.0%})", line
+    guessed = cli('predict', *files[1:], '--always-guess', '--json', '--models-dir', str(work/'models'), cwd=tmp_path)
+    assert all(r['digit'] in range(10) for r in json.loads(guessed.stdout)), guessed.stdout
