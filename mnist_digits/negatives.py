@@ -92,9 +92,10 @@ def jitter(ink:np.ndarray, # 0..1
 # %% ../nbs/07_not_a_digit.ipynb #91a403b5
 def glyph(char:str, # one character
           rng:np.random.Generator,
-          fonts:list=FONTS, # font files to choose from
+          fonts:list|None=None, # font files to choose from; default: FONTS
          ) -> np.ndarray:
     "`char` in a random font of `fonts` at a random size, jittered: ink 0..1."
+    fonts = fonts or FONTS
     font = ImageFont.truetype(str(fonts[int(rng.integers(len(fonts)))]), int(rng.integers(48, 120)))
     left, top, right, bottom = font.getbbox(char)
     canvas = Image.new('L', (right - left + 20, bottom - top + 20))
@@ -136,7 +137,7 @@ def _zigzag(s, rng):
     return [(0.1 * s + i * 0.8 * s / n, 0.1 * s if i % 2 else 0.9 * s) for i in range(n + 1)]
 
 # %% ../nbs/07_not_a_digit.ipynb #0dcb6bc1
-SHAPES = {  # name: how to draw it on `draw`, a square of side `s`, with pen width `w`
+SHAPES = {  # name: how to draw it, given an ImageDraw, the side of its square, a pen width and the random generator
     'ring': lambda draw, s, w, rng: draw.ellipse([0.1*s, 0.1*s, 0.9*s, 0.9*s], outline=255, width=w),
     'disc': lambda draw, s, w, rng: draw.ellipse([0.1*s, rng.uniform(0.1, 0.5)*s, 0.9*s, 0.9*s], fill=255),
     'box': lambda draw, s, w, rng: draw.rectangle([0.1*s, rng.uniform(0.1, 0.5)*s, 0.9*s, 0.9*s], outline=255, width=w),
@@ -209,7 +210,7 @@ KINDS = ('letter', 'scribble', 'shape', 'photo', 'texture')  # the kinds of non-
 
 def negative(kind:str, # one of KINDS
              rng:np.random.Generator,
-             fonts:list=FONTS, # for letters
+             fonts:list|None=None, # for letters; default: FONTS
              photos:tuple=PHOTOS, # for photo crops
             ) -> Image.Image:
     "A picture of one non-digit of `kind`, as a user would send it."
@@ -233,7 +234,7 @@ def mnist_ready(pictures:list) -> np.ndarray:
 def digit_pictures(digits:np.ndarray, # MNIST images (N, 28, 28) to draw as photos
                    printed:int, # how many printed digits to add
                    rng:np.random.Generator,
-                   fonts:list=FONTS, # for the printed digits
+                   fonts:list|None=None, # for the printed digits; default: FONTS
                   ) -> list:
     "Pictures of digits as users send them: each MNIST digit on paper, then `printed` digits drawn from `fonts`."
     photos = [on_paper(mnist_ink(d, rng), rng) for d in digits]
@@ -243,7 +244,7 @@ def digit_pictures(digits:np.ndarray, # MNIST images (N, 28, 28) to draw as phot
 def negatives(n:int, # how many pictures to draw (blank ones are left out of the result)
               rng:np.random.Generator,
               kinds:tuple=KINDS, # which kinds of non-digit
-              fonts:list=FONTS,
+              fonts:list|None=None, # for letters; default: FONTS
               photos:tuple=PHOTOS,
              ) -> tuple[np.ndarray, np.ndarray]:
     "MNIST-format non-digits (N, 28, 28) and the kind of each; letters are drawn three times as often as each other kind."

@@ -11,13 +11,13 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from .data import MnistError
+from .data import MnistError, load_mnist
 from .inference import (BLANK, BlankImage, _check_show_dir, _opened, as_model, center_digit, image_files, ink_of,
                                     predict, predict_mnist, save_seen, seen_path)
 
 # %% auto #0
-__all__ = ['STYLES', 'compose', 'components', 'merge_stacked', 'attach_fragments', 'split_wide', 'digit_boxes', 'digit_crops',
-           'read_number', 'read_files']
+__all__ = ['STYLES', 'MAX_MARKS', 'compose', 'components', 'merge_stacked', 'attach_fragments', 'split_wide', 'digit_boxes',
+           'digit_crops', 'read_number', 'read_files', 'reading_accuracy']
 
 # %% ../nbs/08_reading.ipynb #78115650
 def _trimmed(digit:np.ndarray, scale:float) -> np.ndarray:
@@ -76,10 +76,13 @@ def _stacked(a:tuple, b:tuple) -> bool:
 
 def merge_stacked(boxes:list) -> list:
     "Boxes with the stacked ones merged (until no two are), left to right."
-    boxes = sorted(boxes)
-    for i in range(len(boxes)):
-        for j in range(i + 1, len(boxes)):
-            if _stacked(boxes[i], boxes[j]): return merge_stacked(boxes[:i] + [_union(boxes[i], boxes[j])] + boxes[i+1:j] + boxes[j+1:])
+    merged = True
+    while merged:
+        merged, out = False, []
+        for box in sorted(boxes):  # a sweep from left to right: only a box's left neighbours can be stacked with it
+            if out and _stacked(out[-1], box): out[-1], merged = _union(out[-1], box), True
+            else: out.append(box)
+        boxes = out
     return boxes
 
 # %% ../nbs/08_reading.ipynb #fa96fd80
@@ -119,22 +122,48 @@ def _tight(ink:np.ndarray, box:tuple) -> tuple|None:
     rows, cols = np.nonzero(ink[box[1]:box[3], box[0]:box[2]])
     return (box[0] + cols.min(), box[1] + rows.min(), box[0] + cols.max() + 1, box[1] + rows.max() + 1) if len(rows) else None
 
+# %% ../nbs/08_reading.ipynb #43beedaa
+def _valleys(profile:np.ndarray) -> list:
+    "The columns where the ink `profile` has a local minimum: where touching digits may meet."
+    p = np.concatenate([[np.inf], profile, [np.inf]])
+    return [i for i in range(1, len(profile)) if p[i+1] <= p[i] and p[i+1] <= p[i+2]]
+
+def _read_cuts(ink:np.ndarray, box:tuple, height:float, model) -> list:
+    "The cuts of `box` into pieces (0.2 to 1.4 digit heights wide) that `model` reads most confidently together."
+    x0, y0, x1, y1 = box
+    edges = [0] + _valleys(ink[y0:y1, x0:x1].sum(0)) + [x1 - x0]
+    if len(edges) > 40: return _cuts(ink, box, _pieces(box, height))  # a texture, not digits: too many candidates to read
+    pairs = [(a, b) for a in edges for b in edges if 0.2 * height <= b - a <= 1.4 * height and ink[y0:y1, x0+a:x0+b].any()]
+    if not pairs: return []
+    answers = predict_mnist(np.stack([center_digit(ink[y0:y1, x0+a:x0+b]) for a, b in pairs]), model, guard=None)
+    score = {pair: np.log(a.probability) + 0.5 - 3 * ((pair[1] - pair[0]) / height - 0.6) ** 2 for pair, a in zip(pairs, answers)}
+    best = {0: (0., [])}  # right edge of the pieces so far: (their total score, their right edges)
+    for b in edges[1:]:
+        options = [(best[a][0] + score[a, b], best[a][1] + [b]) for a in best if (a, b) in score]
+        if options: best[b] = max(options)
+    return [x0 + c for c in best[x1 - x0][1][:-1]] if x1 - x0 in best else _cuts(ink, box, _pieces(box, height))
+
 # %% ../nbs/08_reading.ipynb #830fa660
-def split_wide(ink:np.ndarray, boxes:list) -> list:
-    "Each box too wide for one digit cut at its columns of least ink."
+def split_wide(ink:np.ndarray, # ink in 0..1, paper 0
+               boxes:list, # the boxes of the number's marks
+               model=None, # a digit model: cut where the pieces read best (see below); None: at the columns of least ink
+              ) -> list:
+    "Each box too wide for one digit cut into digits."
     if not boxes: return boxes
     height, out = max(b[3] - b[1] for b in boxes), []
     for box in boxes:
         k = _pieces(box, height)
-        edges = [box[0]] + (_cuts(ink, box, k) if k > 1 else []) + [box[2]]
+        cuts = [] if k == 1 else _read_cuts(ink, box, height, model) if model is not None else _cuts(ink, box, k)
+        edges = [box[0]] + cuts + [box[2]]
         out += [p for p in (_tight(ink, (a, box[1], b, box[3])) for a, b in zip(edges, edges[1:])) if p is not None]
     return out
 
 # %% ../nbs/08_reading.ipynb #678be41a
 def digit_boxes(ink:np.ndarray, # ink in 0..1, paper 0, as ink_of returns it
+                model=None, # a digit model, to cut touching digits where the pieces read best; None: by width alone
                ) -> list:
     "One box `(x0, y0, x1, y1)` per digit of a number in `ink`, left to right."
-    return [tuple(map(int, b)) for b in split_wide(ink, attach_fragments(ink, merge_stacked(components(ink)[1])))]
+    return [tuple(map(int, b)) for b in split_wide(ink, attach_fragments(ink, merge_stacked(components(ink)[1])), model)]
 
 # %% ../nbs/08_reading.ipynb #374da3b8
 def _owned(labels:np.ndarray, blobs:list, box:tuple) -> list:
@@ -155,12 +184,16 @@ def digit_crops(ink:np.ndarray, boxes:list) -> list:
     return crops
 
 # %% ../nbs/08_reading.ipynb #4b70070e
+MAX_MARKS = 200  # more blobs of ink than this is a texture or a page of text, not a number
+
 def _read(image, model, abstain:bool) -> tuple[dict, list]:
     "What `read_number` returns for `image`, and the 28x28 crops the model saw."
     picture, name = _opened(image)
     try: ink = ink_of(picture, name)
     except BlankImage: return {'number': None, 'digits': [], 'reason': BLANK.reason}, []
-    boxes = digit_boxes(ink)
+    blobs = ndimage.label(ink > 0, np.ones((3, 3)))[1]
+    if blobs > MAX_MARKS: return {'number': None, 'digits': [], 'reason': f'{blobs} separate marks: too many to be a number'}, []
+    boxes = digit_boxes(ink, model)
     crops = digit_crops(ink, boxes)
     answers = predict_mnist(np.stack(crops), model, guard=True if abstain else None)
     digits = [{**a._asdict(), 'box': list(box)} for a, box in zip(answers, boxes)]
@@ -197,3 +230,25 @@ def read_files(paths, # image files and folders of images
         if show_dir is not None: result['shown'] = [str(save_seen(c, Path(show_dir), path, f'.digit{i + 1}')) for i, c in enumerate(crops)]
         results.append({'file': str(path), **result})
     return results
+
+# %% ../nbs/08_reading.ipynb #cc3d3dfc
+def reading_accuracy(model, # a digit model, or a checkpoint's path
+                     style:str='small gaps', # a key of STYLES
+                     n:int=1000, # numbers to read, each of 2 to 6 digits
+                     seed:int=0, # fixes the numbers and how they are written
+                     path=None, # MNIST folder, as for load_mnist
+                    ) -> dict:
+    "Read `n` numbers written in `style` with MNIST test digits: shares read exactly, with too many or too few marks, and possible."
+    _, _, x_test, y_test = load_mnist(path)
+    model, rng = as_model(model), np.random.default_rng(seed)
+    alone = np.array([p.best_guess for p in predict_mnist(x_test, model, guard=None)]) == y_test  # read right in MNIST form
+    counts, failures = dict.fromkeys(['exact', 'too many marks', 'too few marks', 'possible'], 0), []
+    for _ in range(n):
+        pick = rng.choice(len(x_test), int(rng.integers(2, 7)), replace=False)
+        truth, image = ''.join(map(str, y_test[pick])), STYLES[style](list(x_test[pick]), rng)
+        result = read_number(image, model)
+        counts['exact'] += result['number'] == truth
+        counts['too many marks'] += len(result['digits']) > len(truth); counts['too few marks'] += len(result['digits']) < len(truth)
+        counts['possible'] += bool(alone[pick].all())
+        if result['number'] != truth: failures.append((image, truth, result['number']))
+    return {'style': style, 'numbers': n, **{k: v / n for k, v in counts.items()}, 'failures': failures}

@@ -32,6 +32,7 @@ def _damaged_resume(d):
     (d/'models'/'fast.resume.json').write_text('{"settings": {"arch": ')
 def _report(d): (d/'models'/'fast_report').mkdir()
 def _seen(d): (d/'seen').mkdir(); (d/'seen'/'seven.28x28.png').write_bytes(b'an image from an earlier run')
+def _seen_digit(d): (d/'seen').mkdir(); (d/'seen'/'seven.digit3.28x28.png').write_bytes(b'a crop from an earlier run')
 
 # (command line, setup, exit code, what the one line says)
 CASES = [
@@ -87,6 +88,14 @@ CASES = [
     (['predict', 'seven.png', '--model', 'nowhere'], None, 2, 'no model at nowhere.json'),
     (['predict', 'seven.png', '--show', 'notes.txt'], _file('notes.txt'), 2, 'notes.txt is a file, not a folder'),
     (['predict', 'seven.png', '--show', 'seen'], _seen, 2, 'seen/seven.28x28.png already exists'),
+    # read
+    (['read'], None, 2, 'the following arguments are required: IMAGE_OR_FOLDER'),
+    (['read', 'missing.png'], None, 1, 'missing.png does not exist'),
+    (['read', 'notes.png'], _file('notes.png', 'hello'), 1, 'notes.png is not an image Pillow can read'),
+    (['read', 'pipe.png'], _fifo, 1, 'pipe.png is not a file'),
+    (['read', 'seven.png', '--model', 'nowhere'], None, 2, 'no model at nowhere.json'),
+    (['read', 'seven.png', '--show', 'seen'], _seen_digit, 2, 'seen/seven.digit3.28x28.png already exists'),
+    (['read', 'seven.png', '--show', 'notes.txt'], _file('notes.txt'), 2, 'notes.txt is a file, not a folder'),
     ([], None, 2, 'the following arguments are required: COMMAND'),
 ]
 

@@ -152,3 +152,33 @@ def test_predict_says_not_a_digit(workdir, tmp_path):
         assert line == f"{tmp_path/name}: not a digit (best guess {r['best_guess']}, {r['probability']:.0%})", line
     guessed = cli('predict', *files[1:], '--always-guess', '--json', '--models-dir', str(work/'models'), cwd=tmp_path)
     assert all(r['digit'] in range(10) for r in json.loads(guessed.stdout)), guessed.stdout
+
+def test_read_numbers_from_files(workdir, tmp_path):
+    "`read` finds, reads and joins the digits of numbers composed from MNIST test digits; JSON as documented; --show saves crops."
+    from mnist_digits.data import load_mnist
+    from mnist_digits.reading import compose
+    work, _ = workdir
+    _, _, x, y = load_mnist()
+    first = {d: x[list(y).index(d)] for d in range(10)}  # the first test image of each digit
+    for number in ('4071', '00', '93', '512836'):
+        compose([first[int(c)] for c in number], np.random.default_rng(len(number)), gap=(4, 10), jitter=0).save(tmp_path/f'{number}.png')
+    Image.new('L', (90, 40), 235).save(tmp_path/'blank.png')
+    (tmp_path/'text.png').write_text('not an image')
+    files = [str(tmp_path/f'{n}.png') for n in ('4071', '00', '93', '512836', 'blank', 'text')]
+    proc = cli('read', *files, '--json', '--show', str(tmp_path/'seen'), '--models-dir', str(work/'models'), cwd=tmp_path)
+    assert proc.returncode == 1 and 'Traceback' not in proc.stderr, proc.stderr  # text.png cannot be read
+    results = {Path(r['file']).stem: r for r in json.loads(proc.stdout)}
+    read = [results[n]['number'] for n in ('4071', '00', '93', '512836')]
+    assert sum(r == n for r, n in zip(read, ('4071', '00', '93', '512836'))) >= 3, read  # a quick model may misread one digit
+    assert [len(results[n]['digits']) for n in ('4071', '00', '93', '512836')] == [4, 2, 2, 6]  # but finds every digit
+    digit = results['4071']['digits'][0]
+    assert set(digit) >= {'digit', 'probability', 'box'} and len(digit['box']) == 4 and isinstance(results['00']['number'], str)
+    boxes = [d['box'] for d in results['4071']['digits']]
+    assert all(a[2] <= b[0] for a, b in zip(boxes, boxes[1:]))  # left to right, not overlapping
+    assert results['blank']['number'] is None and results['blank']['digits'] == [] and 'blank' in results['blank']['reason']
+    assert 'not an image' in results['text']['error']
+    assert sorted(p.name for p in (tmp_path/'seen').iterdir() if p.name.startswith('4071')) == [f'4071.digit{i}.28x28.png' for i in (1, 2, 3, 4)]
+    human = cli('read', *files[:5], '--models-dir', str(work/'models'), cwd=tmp_path)
+    lines = human.stdout.strip().splitlines()
+    assert human.returncode == 0 and human.stderr == '' and len(lines) == 5, human.stderr
+    assert lines[0].startswith(f"{files[0]}: {results['4071']['number']} (") and lines[4].endswith(': no number (the image is blank: no ink stands out from the background)')
