@@ -4,7 +4,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from conftest import cli, run_python
+from conftest import ROOT, cli, run_python
 
 @pytest.fixture(scope='module')
 def workdir(tmp_path_factory, mnist_folder):
@@ -165,11 +165,12 @@ def test_read_numbers_from_files(workdir, tmp_path):
     Image.new('L', (90, 40), 235).save(tmp_path/'blank.png')
     (tmp_path/'text.png').write_text('not an image')
     files = [str(tmp_path/f'{n}.png') for n in ('4071', '00', '93', '512836', 'blank', 'text')]
-    proc = cli('read', *files, '--json', '--show', str(tmp_path/'seen'), '--models-dir', str(work/'models'), cwd=tmp_path)
+    seed = str(ROOT/'nbs'/'models'/'seed.safetensors')  # the brief's CNN, kept in the repository: a quick model misreads too often
+    proc = cli('read', *files, '--json', '--show', str(tmp_path/'seen'), '--model', seed, cwd=tmp_path)
     assert proc.returncode == 1 and 'Traceback' not in proc.stderr, proc.stderr  # text.png cannot be read
     results = {Path(r['file']).stem: r for r in json.loads(proc.stdout)}
     read = [results[n]['number'] for n in ('4071', '00', '93', '512836')]
-    assert sum(r == n for r, n in zip(read, ('4071', '00', '93', '512836'))) >= 3, read  # a quick model may misread one digit
+    assert sum(r == n for r, n in zip(read, ('4071', '00', '93', '512836'))) >= 3, read  # one misread digit allowed
     assert [len(results[n]['digits']) for n in ('4071', '00', '93', '512836')] == [4, 2, 2, 6]  # but finds every digit
     digit = results['4071']['digits'][0]
     assert set(digit) >= {'digit', 'probability', 'box'} and len(digit['box']) == 4 and isinstance(results['00']['number'], str)
@@ -178,7 +179,7 @@ def test_read_numbers_from_files(workdir, tmp_path):
     assert results['blank']['number'] is None and results['blank']['digits'] == [] and 'blank' in results['blank']['reason']
     assert 'not an image' in results['text']['error']
     assert sorted(p.name for p in (tmp_path/'seen').iterdir() if p.name.startswith('4071')) == [f'4071.digit{i}.28x28.png' for i in (1, 2, 3, 4)]
-    human = cli('read', *files[:5], '--models-dir', str(work/'models'), cwd=tmp_path)
+    human = cli('read', *files[:5], '--model', seed, cwd=tmp_path)
     lines = human.stdout.strip().splitlines()
     assert human.returncode == 0 and human.stderr == '' and len(lines) == 5, human.stderr
     assert lines[0].startswith(f"{files[0]}: {results['4071']['number']} (") and lines[4].endswith(': no number (the image is blank: no ink stands out from the background)')
