@@ -154,6 +154,7 @@ class Prediction(NamedTuple):
     best_guess: int|None = None # the model's first choice, even when the answer is None (None for a blank image)
     not_a_digit: float|None = None # the guard's probability that the image holds no digit
     reason: str|None = None # why the answer is None
+    probabilities: list|None = None # the model's probability for each digit, 0 to 9 (None for a blank image)
 
 # %% ../nbs/06_inference.ipynb #d2eef99a
 def as_model(model=None, models_dir='models') -> torch.nn.Module:
@@ -179,11 +180,12 @@ def not_a_digit_probability(images:np.ndarray, # MNIST-format uint8 images (N, 2
     return torch.softmax(logits(load_guard() if guard is None else guard, images, bs), 1)[:, 1].numpy()
 
 # %% ../nbs/06_inference.ipynb #9b442e41
-def _judged(top:list, top_digits:list, doubt:float|None, threshold:float) -> Prediction:
-    "One `Prediction` from the model's two best probabilities and digits, refused if the guard's `doubt` is above `threshold`."
+def _judged(probs:list, doubt:float|None, threshold:float) -> Prediction:
+    "One `Prediction` from the model's ten probabilities, refused if the guard's `doubt` is above `threshold`."
+    first, second = sorted(range(len(probs)), key=probs.__getitem__, reverse=True)[:2]
     refused = doubt is not None and doubt > threshold
-    return Prediction(None if refused else top_digits[0], top[0], top_digits[1], top[1], top_digits[0], doubt,
-                      f'it does not look like a digit (not-a-digit probability {doubt:.0%})' if refused else None)
+    return Prediction(None if refused else first, probs[first], second, probs[second], first, doubt,
+                      f'it does not look like a digit (not-a-digit probability {doubt:.0%})' if refused else None, probs)
 
 def predict_mnist(images:np.ndarray, # MNIST-format uint8 images (N, 28, 28)
                   model:torch.nn.Module, # a digit model
@@ -191,11 +193,11 @@ def predict_mnist(images:np.ndarray, # MNIST-format uint8 images (N, 28, 28)
                   guard=True, # True for the shipped not-a-digit guard, a guard of your own, or None to always name a digit
                  ) -> list[Prediction]:
     "A `Prediction` for each MNIST-format image; those the guard refuses get `digit=None`."
-    top = torch.softmax(logits(model, images, bs), 1).topk(2, dim=1)
+    probs = torch.softmax(logits(model, images, bs), 1).tolist()
     guard = load_guard() if guard is True else guard
     doubt = not_a_digit_probability(images, guard, bs).tolist() if guard is not None else [None] * len(images)
     threshold = guard.meta['threshold'] if guard is not None else 1.
-    return [_judged(p, i, d, threshold) for p, i, d in zip(top.values.tolist(), top.indices.tolist(), doubt)]
+    return [_judged(p, d, threshold) for p, d in zip(probs, doubt)]
 
 # %% ../nbs/06_inference.ipynb #791a2c38
 BLANK = Prediction(None, None, None, None, reason='the image is blank: no ink stands out from the background')
