@@ -18,8 +18,9 @@ from .model import checkpoint_paths, find_model
 from .reading import read_files
 
 # %% auto #0
-__all__ = ['MODES', 'EXAMPLES', 'EXAMPLE_FILES', 'ASK', 'INTRO', 'BRUSH', 'MAX_FILE_SIZE', 'SPACE_APP', 'SPACE_README',
-           'answer_file', 'label_of', 'verdict_of', 'show_answer', 'make_app', 'serve', 'write_space']
+__all__ = ['MODES', 'EXAMPLES', 'EXAMPLE_FILES', 'ASK', 'BLANK_CANVAS', 'INTRO', 'BRUSH', 'MAX_FILE_SIZE', 'PICK_BRUSH',
+           'SPACE_APP', 'SPACE_README', 'answer_file', 'label_of', 'verdict_of', 'show_answer', 'make_app', 'serve',
+           'write_space']
 
 # %% ../nbs/09_app.ipynb #acb6b978
 MODES = {'one digit': predict_files, 'a number': read_files}  # the page's switch, and what each reading calls
@@ -70,7 +71,8 @@ def verdict_of(result:dict, mode:str) -> str:
     return f"**Not a digit:** {result['reason']}{guess}"
 
 # %% ../nbs/09_app.ipynb #c691efe6
-ASK = 'Draw a digit, or upload a photo or scan.'  # what the page says before there is anything to read
+ASK = 'Nothing to read yet: draw a digit, or upload a photo or scan.'  # what the page says before there is anything to read
+BLANK_CANVAS = 'Nothing to read: the canvas is blank. Draw a digit on it.'  # the sketchpad is on show, with nothing drawn
 
 def _seen(result:dict, mode:str) -> list:
     "The 28x28 picture(s) the model saw for `result`, enlarged 4x without smoothing, each with a caption."
@@ -83,10 +85,11 @@ def _seen(result:dict, mode:str) -> list:
 def show_answer(image, # a file path (an upload), the sketchpad's value (a dict with a 'composite' image), or None
                 mode:str, # a key of MODES
                 model, # a digit model (a module)
+                empty:str=ASK, # what to say when there is no image
                ) -> tuple:
     "What the page shows for `image`: the label's value, the verdict line, and the gallery of what the model saw."
     if isinstance(image, dict): image = image.get('composite')
-    if image is None: return None, ASK, []
+    if image is None: return None, empty, []
     with tempfile.TemporaryDirectory() as tmp:
         if isinstance(image, Image.Image): image.save(path := Path(tmp)/'sketch.png')
         else: path = Path(image)
@@ -111,10 +114,11 @@ def _inputs() -> tuple:
         gr.Examples([[str(EXAMPLES/f), m] for f, m in EXAMPLE_FILES.items()], [upload, mode], label='Examples: click one')
     return mode, sketch, upload, draw, upload_tab
 
-def _outputs() -> list:
-    "The page's right column: the answer, the verdict line, and what the model saw."
-    return [gr.Label(num_top_classes=3, label='Answer'), gr.Markdown(ASK),
-            gr.Gallery(label='What the model saw (28x28, enlarged)', columns=6, height=180, object_fit='contain')]
+def _outputs(verdict:str) -> list:
+    "The page's right column: the answer, the verdict line (at first `verdict`), and what the model saw."
+    return [gr.Label(num_top_classes=3, label='Answer', elem_id='answer'), gr.Markdown(verdict, elem_id='verdict'),
+            gr.Gallery(label='What the model saw (28x28, enlarged)', columns=6, height=260, object_fit='none',
+                       allow_preview=False, elem_id='seen')]
 
 # %% ../nbs/09_app.ipynb #bee4ccf3
 def _api_answer(path, model, mode:str) -> dict:
@@ -131,7 +135,8 @@ def _api(model):
 # %% ../nbs/09_app.ipynb #ad3d0c10
 def _respond(sketch, upload, mode:str, source:str, model) -> tuple:
     "The page's answer to whichever of the sketch and the upload is on show."
-    return show_answer(upload if source == 'upload' else sketch, mode, model)
+    if source == 'upload': return show_answer(upload, mode, model)
+    return show_answer(sketch, mode, model, empty=BLANK_CANVAS)
 
 def make_app(model=None, # a module, a checkpoint path, or None for the newest in models_dir
              models_dir='models',
@@ -143,7 +148,7 @@ def make_app(model=None, # a module, a checkpoint path, or None for the newest i
         source = gr.State('sketch')
         with gr.Row():
             with gr.Column(): mode, sketch, upload, draw, upload_tab = _inputs()
-            with gr.Column(): outputs = _outputs()
+            with gr.Column(): outputs = _outputs(BLANK_CANVAS)
         respond, inputs = partial(_respond, model=model), [sketch, upload, mode, source]
         for tab, name in ((draw, 'sketch'), (upload_tab, 'upload')):
             tab.select(partial(str, name), None, source, api_visibility='private').then(respond, inputs, outputs, api_visibility='private')
@@ -153,6 +158,8 @@ def make_app(model=None, # a module, a checkpoint path, or None for the newest i
 
 # %% ../nbs/09_app.ipynb #91c32c56
 MAX_FILE_SIZE = '10mb'  # uploads larger than this are refused before they reach the model
+PICK_BRUSH = """() => { const pick = () => { const b = document.querySelector('button[aria-label="Brush"]');
+                                 b ? b.click() : setTimeout(pick, 100); }; pick(); }"""  # the sketchpad opens with no tool chosen
 
 def _check_port(host:str, port:int):
     "Refuse a port that is taken before building anything."
@@ -173,14 +180,16 @@ def serve(model=None, # as for make_app
     _check_port(host, port)
     demo = make_app(model)
     demo.launch(server_name=host, server_port=port, max_file_size=max_file_size, show_error=False, quiet=True,
-                allowed_paths=[str(EXAMPLES)], footer_links=['api'], prevent_thread_lock=True)
+                allowed_paths=[str(EXAMPLES)], footer_links=['api'], js=PICK_BRUSH, prevent_thread_lock=True)
     if block: demo.block_thread()
     return demo
 
 # %% ../nbs/09_app.ipynb #fad35210
-SPACE_APP = """from mnist_digits.app import serve
+SPACE_APP = """import os
+from mnist_digits.app import serve
 
-serve('{model}', host='0.0.0.0')  # a Space reaches the app through its container's network
+# A Space reaches the app through its container's network, on the address and port Gradio's variables name
+serve('{model}', host=os.environ.get('GRADIO_SERVER_NAME', '0.0.0.0'), port=int(os.environ.get('GRADIO_SERVER_PORT', 7860)))
 """
 SPACE_README = """---
 title: mnist_digits

@@ -1,5 +1,5 @@
 """Shared fixtures and helpers: where the real MNIST files are, the installed console script, a fresh Python."""
-import os, shutil, subprocess, sys
+import os, shutil, socket, struct, subprocess, sys, time, zlib
 from pathlib import Path
 import pytest
 
@@ -23,3 +23,29 @@ def run_python(code:str, cwd, env=None, timeout=120) -> subprocess.CompletedProc
     "Run `code` in a fresh interpreter (the one running the tests) in `cwd`; return the finished process."
     return subprocess.run([sys.executable, '-c', code], cwd=cwd, env={**os.environ, **(env or {})},
                           capture_output=True, text=True, timeout=timeout)
+
+def png_claiming(width:int, height:int) -> bytes:
+    "A tiny PNG file whose header claims `width` x `height` pixels: a decompression bomb for the image checks."
+    chunk = lambda kind, data: struct.pack('>I', len(data)) + kind + data + struct.pack('>I', zlib.crc32(kind + data))
+    return (b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', width, height, 8, 0, 0, 0, 0))
+            + chunk(b'IDAT', zlib.compress(b'\x00' * 100)) + chunk(b'IEND', b''))
+
+def free_port() -> int:
+    "A loopback TCP port nobody is listening on."
+    with socket.socket() as s: s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
+
+def wait_until_serving(proc:subprocess.Popen, port:int, timeout:float=60) -> float:
+    "Seconds until 127.0.0.1:port accepts a connection; fails the test if the process dies first."
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        if proc.poll() is not None: pytest.fail(f'the server exited with {proc.returncode}')
+        try:
+            with socket.create_connection(('127.0.0.1', port), timeout=1): return time.monotonic() - start
+        except OSError: time.sleep(0.1)
+    pytest.fail(f'the server did not serve within {timeout} s')
+
+def stop(proc:subprocess.Popen):
+    "Stop a server as Ctrl-C would (SIGTERM), killing it if it does not go within 10 s."
+    proc.terminate()
+    try: proc.wait(10)
+    except subprocess.TimeoutExpired: proc.kill(); proc.wait()

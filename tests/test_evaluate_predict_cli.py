@@ -1,10 +1,10 @@
 """`mnist-digits evaluate` and `predict` as a user runs them: report files, exact accuracy, every bad input in one call."""
-import json, struct, zlib
+import json
 from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from conftest import ROOT, cli, run_python
+from conftest import ROOT, cli, png_claiming, run_python
 
 @pytest.fixture(scope='module')
 def workdir(tmp_path_factory, mnist_folder):
@@ -54,11 +54,6 @@ def _digit_image(path, mode='RGB', fmt=None):
         Image.fromarray(np.stack([sheet] * 3, -1)).save(path, fmt)
     return path
 
-def _png_claiming(width, height):
-    chunk = lambda kind, data: struct.pack('>I', len(data)) + kind + data + struct.pack('>I', zlib.crc32(kind + data))
-    return (b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', width, height, 8, 0, 0, 0, 0))
-            + chunk(b'IDAT', zlib.compress(b'\x00' * 100)) + chunk(b'IEND', b''))
-
 def test_predict_answers_good_files_and_reports_every_bad_one(workdir, tmp_path):
     "One call with good images and every kind of bad input: each bad one gets its own one-line error, exit code 1."
     work, _ = workdir
@@ -69,7 +64,7 @@ def test_predict_answers_good_files_and_reports_every_bad_one(workdir, tmp_path)
     for mode, colour in [('L', 255), ('RGB', (240, 230, 220)), ('RGBA', (0, 0, 0, 0)), ('P', 3), ('I;16', 40000)]:
         Image.new(mode, (64, 64), colour).save(tmp_path/f'blank-{mode.replace(";", "")}.png')
     Image.new('L', (1, 1), 0).save(tmp_path/'one-pixel.png')
-    (tmp_path/'bomb.png').write_bytes(_png_claiming(200_000, 200_000))
+    (tmp_path/'bomb.png').write_bytes(png_claiming(200_000, 200_000))
     empty_dir = tmp_path/'no-images'; empty_dir.mkdir(); (empty_dir/'readme.txt').write_text('nothing here')
     blank = ['blank-L.png', 'blank-RGB.png', 'blank-RGBA.png', 'blank-P.png', 'blank-I16.png']  # answered "not a digit"
     bad = {'empty.png': 'is empty', 'text.png': 'is not an image', 'truncated.png': 'damaged or truncated', 'one-pixel.png': 'too small',

@@ -1,0 +1,112 @@
+"""`mnist-digits app` as a user and a program meet it: a real server in a subprocess, called with the official gradio_client.
+
+The server is the installed console script serving the training chapter's seed model (nbs/models/seed.*) on a free
+loopback port. Its answers are compared with what `mnist-digits predict --json` and `read --json` print for the same
+files, so the page and the command line cannot drift apart."""
+import json, os, subprocess, sys, time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+import pytest
+from PIL import Image
+from conftest import ROOT, SCRIPT, cli, free_port, png_claiming, stop, wait_until_serving
+
+gradio_client = pytest.importorskip('gradio_client', reason='the app needs the app extra: pip install -e ".[dev]"')
+from gradio_client import Client, handle_file
+
+MODEL = ROOT/'nbs'/'models'/'seed.safetensors'
+EXAMPLES = ROOT/'mnist_digits'/'examples'
+START_LIMIT = 15  # seconds from starting the process to a page that answers (the issue's target on this CPU)
+
+@pytest.fixture(scope='module')
+def server(tmp_path_factory):
+    "The console script serving the seed model with a 1 MB upload limit; Python's import log goes to a file."
+    work = tmp_path_factory.mktemp('app')
+    port = free_port()
+    log = open(work/'stderr.log', 'w')
+    started = time.monotonic()
+    proc = subprocess.Popen([SCRIPT, 'app', '--model', str(MODEL), '--port', str(port), '--max-file-size', '1mb'], cwd=work,
+                            stdout=subprocess.PIPE, stderr=log, text=True, env={**os.environ, 'PYTHONVERBOSE': '1'})
+    seconds = wait_until_serving(proc, port)
+    yield {'port': port, 'proc': proc, 'work': work, 'seconds': seconds, 'started': started,
+           'client': Client(f'http://127.0.0.1:{port}/', verbose=False)}
+    stop(proc); log.close()
+
+def cli_json(command:str, path:Path) -> dict:
+    "What `mnist-digits predict --json` (or read) prints for one file, run in the file's folder so it is named alone."
+    proc = cli(command, path.name, '--model', str(MODEL), '--json', cwd=path.parent)
+    return json.loads(proc.stdout)[0]
+
+def test_serves_quickly_on_loopback(server):
+    assert server['seconds'] < START_LIMIT, f"the page answered {server['seconds']:.1f} s after starting"
+    line = server['proc'].stdout.readline()
+    assert line == f"serving {MODEL} on http://127.0.0.1:{server['port']} (Ctrl-C to stop)\n"
+    listening = [l.split() for l in Path('/proc/net/tcp').read_text().splitlines()[1:]]
+    ours = [l[1] for l in listening if l[3] == '0A' and int(l[1].split(':')[1], 16) == server['port']]  # 0A: LISTEN
+    assert ours == [f"0100007F:{server['port']:04X}"], ours  # 127.0.0.1 only, not every network
+
+@pytest.mark.parametrize('name, command', [('seven.png', 'predict'), ('two.png', 'predict'), ('letter.png', 'predict'),
+                                           ('number.png', 'read'), ('seven.png', 'read')])
+def test_api_answers_as_the_command_line(server, name, command):
+    answer = server['client'].predict(handle_file(EXAMPLES/name), api_name=f'/{command}')
+    assert answer == cli_json(command, EXAMPLES/name)
+    expected = {'seven.png': 7, 'two.png': 2, 'letter.png': None}
+    if command == 'predict': assert answer['digit'] == expected[name]
+    elif name == 'number.png': assert answer['number'] == '2026'
+
+def test_blank_page_bomb_and_junk(server, tmp_path):
+    client = server['client']
+    Image.new('RGB', (280, 280), 'white').save(tmp_path/'blank.png')
+    blank = client.predict(handle_file(tmp_path/'blank.png'), api_name='/predict')
+    assert blank['digit'] is None and 'blank' in blank['reason'], blank
+    (tmp_path/'bomb.png').write_bytes(png_claiming(200_000, 200_000))
+    (tmp_path/'notes.png').write_text('not an image')
+    for name, message in [('bomb.png', 'decompression bomb'), ('notes.png', 'is not an image Pillow can read')]:
+        for command in ('predict', 'read'):
+            answer = client.predict(handle_file(tmp_path/name), api_name=f'/{command}')
+            assert message in answer['error'] and answer == cli_json(command, tmp_path/name), answer
+            assert '/' not in json.dumps(answer), answer  # no path of the server's in what a visitor sees
+
+def test_upload_limit(server, tmp_path):
+    big = tmp_path/'big.png'
+    Image.frombytes('L', (1200, 1200), os.urandom(1200 * 1200)).save(big)  # noise does not compress: over 1 MB
+    assert big.stat().st_size > 1_000_000
+    with pytest.raises(Exception, match='(?i)(large|size|413)'):
+        server['client'].predict(handle_file(big), api_name='/predict')
+
+def test_forty_concurrent_requests(server):
+    client, names = server['client'], ['seven.png', 'two.png', 'letter.png', 'number.png'] * 10
+    expected = {name: cli_json('predict', EXAMPLES/name)['digit'] for name in set(names)}
+    with ThreadPoolExecutor(40) as pool:
+        answers = list(pool.map(lambda n: client.predict(handle_file(EXAMPLES/n), api_name='/predict'), names))
+    assert [a['digit'] for a in answers] == [expected[n] for n in names]
+    assert [a['file'] for a in answers] == names
+
+def test_the_app_never_imports_fastai(server):
+    "Checked after the requests above: nothing the server did loaded fastai (Python's -v log of every import)."
+    time.sleep(0.5)
+    imports = (server['work']/'stderr.log').read_text()
+    assert 'import \'gradio\'' in imports  # the log is real
+    assert 'fastai' not in imports
+
+def test_taken_port_and_missing_model(server, tmp_path):
+    taken = cli('app', '--model', str(MODEL), '--port', str(server['port']), cwd=tmp_path, timeout=60)
+    assert taken.returncode == 2 and taken.stderr.count('\n') == 1, taken.stderr
+    assert f"cannot serve on 127.0.0.1:{server['port']}" in taken.stderr and 'give another --port' in taken.stderr
+    missing = cli('app', cwd=tmp_path, timeout=60)
+    assert missing.returncode == 2 and 'no model in models/' in missing.stderr and 'Traceback' not in missing.stderr
+
+def test_space_folder_serves(tmp_path):
+    "A Hugging Face Space written by write_space runs: its app.py serves the model and answers."
+    code = f"from mnist_digits.app import write_space; write_space('space', {str(MODEL)!r})"
+    assert subprocess.run([sys.executable, '-c', code], cwd=tmp_path).returncode == 0
+    space = tmp_path/'space'
+    assert sorted(p.name for p in space.iterdir()) == ['README.md', 'app.py', 'requirements.txt', 'seed.json', 'seed.safetensors']
+    assert (space/'requirements.txt').read_text().startswith('mnist_digits[app]')
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, 'app.py'], cwd=space, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            env={**os.environ, 'GRADIO_SERVER_NAME': '127.0.0.1', 'GRADIO_SERVER_PORT': str(port)})
+    try:
+        wait_until_serving(proc, port)
+        answer = Client(f'http://127.0.0.1:{port}/', verbose=False).predict(handle_file(EXAMPLES/'seven.png'), api_name='/predict')
+        assert answer['digit'] == 7
+    finally: stop(proc)

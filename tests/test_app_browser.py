@@ -1,0 +1,129 @@
+"""The draw-a-digit page in a real browser: Debian's chromium, driven by Playwright, draws with the mouse and reads the page.
+
+The server is the installed `mnist-digits app` serving the training chapter's seed model. Run as a script, this file
+makes the README's picture of the page with the same drawing code:
+
+    python tests/test_app_browser.py nbs/images/app.png
+"""
+import os, subprocess, sys
+from pathlib import Path
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from conftest import ROOT, SCRIPT, free_port, stop, wait_until_serving
+
+CHROMIUM = '/usr/bin/chromium'
+MODEL = ROOT/'nbs'/'models'/'seed.safetensors'
+# As root in a closed network: no sandbox, no GPU, no background calls home (refused here, many at a time)
+ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+        '--disable-component-update', '--disable-sync']
+# Strokes on the sketchpad, in pixels from its centre (the canvas shows about 290 pixels a side)
+ONE = [[(5, -100), (-5, 100)]]
+SEVEN = [[(-70, -90), (70, -90), (-10, 110)]]
+SEVENTEEN = [[(-80, -60), (-80, 60)], [(-10, -60), (90, -60), (30, 60)]]
+
+def start_app(cwd) -> tuple[subprocess.Popen, str]:
+    "`mnist-digits app` with the seed model on a free loopback port: the process and its address."
+    port = free_port()
+    proc = subprocess.Popen([SCRIPT, 'app', '--model', str(MODEL), '--port', str(port)], cwd=cwd,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_until_serving(proc, port)
+    return proc, f'http://127.0.0.1:{port}/'
+
+def draw(page, strokes):
+    "Draw `strokes` on the sketchpad with the mouse: press, move in small steps, release."
+    box = page.locator('canvas').first.bounding_box()
+    cx, cy = box['x'] + box['width'] / 2, box['y'] + box['height'] / 2
+    for stroke in strokes:
+        page.mouse.move(cx + stroke[0][0], cy + stroke[0][1]); page.mouse.down()
+        for x, y in stroke[1:]: page.mouse.move(cx + x, cy + y, steps=12)
+        page.mouse.up()
+    page.keyboard.press('Escape')  # a tool's popover may open over the page after a stroke
+
+def answer_after(page, action, timeout=20_000) -> str:
+    "Do `action`, then wait for the page's verdict line to change and return it."
+    verdict = page.locator('#verdict')
+    before = verdict.inner_text()
+    action()
+    done = "([el, old]) => el.innerText !== old && !/\\d\\.\\ds/.test(el.innerText)"  # changed, and no running timer ('0.4s')
+    page.wait_for_function(done, arg=[verdict.element_handle(), before], timeout=timeout)
+    return verdict.inner_text().strip()
+
+def clear(page):
+    "Clear the sketchpad and pick the brush again (clearing puts the tool down)."
+    page.get_by_role('button', name='Clear canvas').click()
+    page.get_by_role('button', name='Brush').click()
+    page.keyboard.press('Escape')
+
+def open_page(browser, url):
+    page = browser.new_page(viewport={'width': 1280, 'height': 900})
+    page.goto(url)
+    page.wait_for_selector('canvas', timeout=30_000)
+    page.wait_for_selector('button[aria-label="Brush"]', timeout=30_000)
+    return page
+
+@pytest.fixture(scope='module')
+def browser():
+    if not Path(CHROMIUM).exists(): pytest.skip(f'no browser at {CHROMIUM}: apt-get install chromium (.ci/run does)')
+    sync_api = pytest.importorskip('playwright.sync_api', reason='Playwright comes with the dev extra: pip install -e ".[dev]"')
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()
+
+@pytest.fixture(scope='module')
+def url(tmp_path_factory):
+    proc, address = start_app(tmp_path_factory.mktemp('browser'))
+    yield address
+    stop(proc)
+
+def test_draw_a_one_and_a_seven(browser, url, tmp_path):
+    page = open_page(browser, url)
+    assert page.locator('#verdict').inner_text().startswith('Nothing to read: the canvas is blank')
+    one = answer_after(page, lambda: draw(page, ONE))
+    assert one.startswith('1, '), one
+    label = page.locator('#answer')
+    assert label.get_by_test_id('label-output-value').inner_text() == '1'  # the label's big answer
+    assert label.locator('meter').count() == 3  # and the top three as bars
+    blank = answer_after(page, lambda: clear(page))
+    assert blank.startswith('Nothing to read: the canvas is blank'), blank  # a blank canvas says so, and guesses nothing
+    assert label.get_by_test_id('label-output-value').count() == 0
+    seven = answer_after(page, lambda: draw(page, SEVEN))
+    assert seven.startswith('7, '), seven
+    assert page.locator('#seen img').count() == 1  # the 28x28 picture the model saw
+    page.screenshot(path=tmp_path/'app.png')
+    assert (tmp_path/'app.png').stat().st_size > 10_000
+
+def test_draw_a_number(browser, url):
+    page = open_page(browser, url)
+    page.get_by_label('a number').check()
+    number = answer_after(page, lambda: draw(page, SEVENTEEN))
+    assert number.startswith('17: 1 ('), number
+    assert page.locator('#seen img').count() == 2  # one picture per digit
+
+def test_click_an_example(browser, url):
+    page = open_page(browser, url)
+    empty = answer_after(page, lambda: page.get_by_role('tab', name='Upload').click())
+    assert empty.startswith('Nothing to read yet'), empty
+    seven = answer_after(page, lambda: page.get_by_text('seven.png').click())
+    assert seven.startswith('7, '), seven
+    number = answer_after(page, lambda: page.get_by_text('number.png').click())  # the example switches to "a number"
+    assert number.startswith('2026: '), number
+    letter = answer_after(page, lambda: page.get_by_text('letter.png').click())
+    assert letter.startswith('Not a digit: it does not look like a digit'), letter
+
+def screenshot(path:Path):
+    "The README's picture: the page after drawing a 7."
+    from playwright.sync_api import sync_playwright
+    proc, address = start_app(ROOT)
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            page = open_page(browser, address)
+            answer_after(page, lambda: draw(page, SEVEN))
+            page.screenshot(path=path)
+            browser.close()
+    finally: stop(proc)
+
+if __name__ == '__main__':
+    screenshot(Path(sys.argv[1]))
