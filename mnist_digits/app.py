@@ -9,7 +9,10 @@ from functools import partial
 from importlib.resources import files
 from pathlib import Path
 
-import gradio as gr
+import warnings
+with warnings.catch_warnings():  # Gradio's tqdm complains, inside Jupyter, of a widget library it never uses here
+    warnings.filterwarnings('ignore', message='IProgress not found')
+    import gradio as gr
 from PIL import Image
 
 from .data import MnistError, writable_folder
@@ -74,12 +77,14 @@ def verdict_of(result:dict, mode:str) -> str:
 ASK = 'Nothing to read yet: draw a digit, or upload a photo or scan.'  # what the page says before there is anything to read
 BLANK_CANVAS = 'Nothing to read: the canvas is blank. Draw a digit on it.'  # the sketchpad is on show, with nothing drawn
 
-def _seen(result:dict, mode:str) -> list:
-    "The 28x28 picture(s) the model saw for `result`, enlarged 4x without smoothing, each with a caption."
-    shown = result.get('shown', [])
+def _seen(result:dict) -> Image.Image|None:
+    "The 28x28 picture(s) the model saw for `result`, side by side, each enlarged 4x without smoothing (None if none)."
+    shown = result.get('shown') or []
     shown = [shown] if isinstance(shown, str) else shown
-    captions = [_mark(d) for d in result['digits']] if mode == 'a number' else ['what the model saw']
-    return [(Image.open(p).resize((112, 112), Image.Resampling.NEAREST), c) for p, c in zip(shown, captions)]
+    if not shown: return None
+    strip = Image.new('L', (120 * len(shown) - 8, 112), 160)  # grey gaps of 8 pixels between digits
+    for i, p in enumerate(shown): strip.paste(Image.open(p).resize((112, 112), Image.Resampling.NEAREST), (120 * i, 0))
+    return strip
 
 # %% ../nbs/09_app.ipynb #7b73691f
 def show_answer(image, # a file path (an upload), the sketchpad's value (a dict with a 'composite' image), or None
@@ -87,14 +92,14 @@ def show_answer(image, # a file path (an upload), the sketchpad's value (a dict 
                 model, # a digit model (a module)
                 empty:str=ASK, # what to say when there is no image
                ) -> tuple:
-    "What the page shows for `image`: the label's value, the verdict line, and the gallery of what the model saw."
+    "What the page shows for `image`: the label's value, the verdict line, and the picture(s) the model saw."
     if isinstance(image, dict): image = image.get('composite')
-    if image is None: return None, empty, []
+    if image is None: return None, empty, None
     with tempfile.TemporaryDirectory() as tmp:
         if isinstance(image, Image.Image): image.save(path := Path(tmp)/'sketch.png')
         else: path = Path(image)
         result = MODES[mode]([path], model, show_dir=Path(tmp)/'seen')[0]
-        seen = _seen(result, mode) if 'error' not in result else []
+        seen = _seen(result)
     result = _public(result, path.parent)
     return label_of(result, mode), verdict_of(result, mode), seen
 
@@ -117,8 +122,7 @@ def _inputs() -> tuple:
 def _outputs(verdict:str) -> list:
     "The page's right column: the answer, the verdict line (at first `verdict`), and what the model saw."
     return [gr.Label(num_top_classes=3, label='Answer', elem_id='answer'), gr.Markdown(verdict, elem_id='verdict'),
-            gr.Gallery(label='What the model saw (28x28, enlarged)', columns=6, height=260, object_fit='none',
-                       allow_preview=False, elem_id='seen')]
+            gr.Image(label='What the model saw (28x28, enlarged 4x)', height=160, interactive=False, elem_id='seen')]
 
 # %% ../nbs/09_app.ipynb #bee4ccf3
 def _api_answer(path, model, mode:str) -> dict:
@@ -180,7 +184,8 @@ def serve(model=None, # as for make_app
     _check_port(host, port)
     demo = make_app(model)
     demo.launch(server_name=host, server_port=port, max_file_size=max_file_size, show_error=False, quiet=True,
-                allowed_paths=[str(EXAMPLES)], footer_links=['api'], js=PICK_BRUSH, prevent_thread_lock=True)
+                allowed_paths=[str(EXAMPLES)], footer_links=['api'], js=PICK_BRUSH, prevent_thread_lock=True,
+                inline=False, enable_monitoring=False, ssr_mode=False, mcp_server=False)
     if block: demo.block_thread()
     return demo
 

@@ -90,7 +90,7 @@ def test_draw_a_one_and_a_seven(browser, url, tmp_path):
     assert label.get_by_test_id('label-output-value').count() == 0
     seven = answer_after(page, lambda: draw(page, SEVEN))
     assert seven.startswith('7, '), seven
-    assert page.locator('#seen img').count() == 1  # the 28x28 picture the model saw
+    assert page.locator('#seen img').evaluate('img => img.naturalWidth') == 112  # the 28x28 picture the model saw, 4x
     page.screenshot(path=tmp_path/'app.png')
     assert (tmp_path/'app.png').stat().st_size > 10_000
 
@@ -99,7 +99,7 @@ def test_draw_a_number(browser, url):
     page.get_by_label('a number').check()
     number = answer_after(page, lambda: draw(page, SEVENTEEN))
     assert number.startswith('17: 1 ('), number
-    assert page.locator('#seen img').count() == 2  # one picture per digit
+    assert page.locator('#seen img').evaluate('img => img.naturalWidth') == 2 * 120 - 8  # one 28x28 picture per digit
 
 def test_click_an_example(browser, url):
     page = open_page(browser, url)
@@ -121,7 +121,8 @@ def screenshot(path:Path):
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             page = open_page(browser, address)
             answer_after(page, lambda: draw(page, SEVEN))
-            page.screenshot(path=path)
+            page.wait_for_timeout(1500)  # the outputs fade in
+            page.screenshot(path=path, clip={'x': 0, 'y': 0, 'width': 1280, 'height': 650})
             browser.close()
     finally: stop(proc)
 

@@ -96,6 +96,12 @@ CASES = [
     (['read', 'seven.png', '--model', 'nowhere'], None, 2, 'no model at nowhere.json'),
     (['read', 'seven.png', '--show', 'seen'], _seen_digit, 2, 'seen/seven.digit3.28x28.png already exists'),
     (['read', 'seven.png', '--show', 'notes.txt'], _file('notes.txt'), 2, 'notes.txt is a file, not a folder'),
+    # app (each refused before Gradio is imported or a port is opened)
+    (['app', '--port', '0'], None, 2, "'0' is not a port number (1 to 65535)"),
+    (['app', '--port', '70000'], None, 2, "'70000' is not a port number (1 to 65535)"),
+    (['app', '--max-file-size', 'huge'], None, 2, "'huge' is not a size such as 10mb"),
+    (['app', '--model', 'nowhere'], None, 2, 'no model at nowhere.json'),
+    (['app', '--models-dir', 'empty'], lambda d: (d/'empty').mkdir(), 2, 'no model in empty/'),
     ([], None, 2, 'the following arguments are required: COMMAND'),
 ]
 

@@ -34,9 +34,9 @@ def test_parameter_comments_are_plain_text():
            if (m := param.match(line)) and ('`' in m.group(1) or '](' in m.group(1))]
     assert not bad, f'Markdown in parameter comments: {bad}'
 
-@pytest.mark.parametrize('module', ['data', 'model', 'presets', 'evaluation', 'inference', 'negatives', 'reading', 'cli'])
+@pytest.mark.parametrize('module', ['data', 'model', 'presets', 'evaluation', 'inference', 'negatives', 'reading', 'app', 'cli'])
 def test_module_does_not_import_fastai(module, tmp_path):
-    "The data layer, models, presets, evaluation, inference and the CLI's parser start without fastai's import time."
+    "The data layer, models, presets, evaluation, inference, the app and the CLI's parser start without fastai's import time."
     code = (f"import sys, mnist_digits.{module} as m\n" + ("m.make_parser()\n" if module == 'cli' else '')
             + "print(any(n.split('.')[0] == 'fastai' for n in sys.modules))")
     out = run_python(code, tmp_path)
