@@ -5,12 +5,17 @@ gradio_client as a program would, by 1 and by 8 concurrent clients. Prints a mar
     python bench/app_latency.py --requests 400 --clients 1 8 16
 
 A round trip is `Client.predict(handle_file(image), api_name='/predict')` from call to answer: the upload, the queue,
-the preprocessing, the digit model and the not-a-digit guard, and the JSON back. Start-up is the time from starting
-the process to a page that answers.
+the preprocessing, the digit model and the not-a-digit guard, and the JSON back. Each row is measured twice: with the
+client's defaults, and with `ssl_verify=False`, which on a plain-http address changes nothing but the client's cost
+(gradio_client opens a new httpx client for each of its connections, and each one loads the CA bundle, about 30 ms,
+although http has no certificate to verify). The last row is the server's own share: the same request through Gradio's
+plain HTTP API (`POST /gradio_api/call/predict`, then `GET` the result) with one kept-alive httpx connection.
+Start-up is the time from starting the process to a page that answers.
 """
 import argparse, os, socket, statistics, subprocess, sys, threading, time
 from pathlib import Path
 
+import httpx
 from gradio_client import Client, handle_file
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,10 +34,10 @@ def start_app(model:Path, port:int) -> tuple[subprocess.Popen, float]:
         except OSError: time.sleep(0.05)
     raise SystemExit(f'the app exited with {proc.returncode}')
 
-def round_trips(url:str, image:Path, clients:int, requests:int) -> tuple[list[float], float]:
+def round_trips(url:str, image:Path, clients:int, requests:int, **client_kwargs) -> tuple[list[float], float]:
     "Each of `clients` threads has its own Client and sends requests/clients in turn; the round trips and the wall time."
     per_client, times, lock = requests // clients, [], threading.Lock()
-    connected = [Client(url, verbose=False) for _ in range(clients)]
+    connected = [Client(url, verbose=False, **client_kwargs) for _ in range(clients)]
     def work(client):
         for _ in range(per_client):
             t = time.perf_counter(); answer = client.predict(handle_file(image), api_name='/predict')
@@ -44,7 +49,25 @@ def round_trips(url:str, image:Path, clients:int, requests:int) -> tuple[list[fl
     for t in threads: t.join()
     return times, time.perf_counter() - start
 
+def plain_http(url:str, image:Path, requests:int) -> tuple[list[float], float]:
+    "The same request through Gradio's plain HTTP API, one connection kept alive: upload, call, read the result."
+    times, api = [], url + 'gradio_api'
+    with httpx.Client(timeout=60) as http:
+        start = time.perf_counter()
+        for _ in range(requests):
+            t = time.perf_counter()
+            with open(image, 'rb') as f: path = http.post(f'{api}/upload', files={'files': f}).json()[0]
+            file = {'path': path, 'meta': {'_type': 'gradio.FileData'}}
+            event = http.post(f'{api}/call/predict', json={'data': [file]}).json()['event_id']
+            assert '"digit": 7' in http.get(f'{api}/call/predict/{event}').text
+            times.append(time.perf_counter() - t)
+        return times, time.perf_counter() - start
+
 def p95(xs:list[float]) -> float: return statistics.quantiles(xs, n=20)[-1]
+
+def row(what:str, clients:int, times:list[float], wall:float) -> str:
+    return (f'| {what} | {clients} | {len(times)} | {statistics.median(times) * 1000:.0f} ms | {p95(times) * 1000:.0f} ms '
+            f'| {len(times) / wall:.1f} |')
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
@@ -61,12 +84,12 @@ def main():
         print(f'`python bench/app_latency.py --requests {args.requests} --clients {" ".join(map(str, args.clients))}`, '
               f'{Path(args.model).name}, {image.name} ({image.stat().st_size:,} bytes), {os.cpu_count()} cores\n')
         print(f'start-up (process start to a page that answers): {startup:.1f} s\n')
-        print('| concurrent clients | requests | median round trip | p95 | answers/s |')
-        print('| ---: | ---: | ---: | ---: | ---: |')
+        print('| client | concurrent clients | requests | median round trip | p95 | answers/s |')
+        print('| --- | ---: | ---: | ---: | ---: | ---: |')
         for clients in args.clients:
-            times, wall = round_trips(url, image, clients, args.requests)
-            print(f'| {clients} | {len(times)} | {statistics.median(times) * 1000:.0f} ms | {p95(times) * 1000:.0f} ms | {len(times) / wall:.1f} |',
-                  flush=True)
+            for what, kwargs in (('gradio_client, defaults', {}), ('gradio_client, ssl_verify=False', {'ssl_verify': False})):
+                print(row(what, clients, *round_trips(url, image, clients, args.requests, **kwargs)), flush=True)
+        print(row("plain HTTP API (the server's share)", 1, *plain_http(url, image, args.requests)), flush=True)
     finally:
         proc.terminate(); proc.wait(10)
 

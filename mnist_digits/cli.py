@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_cli.ipynb #a5956a9b
 from __future__ import annotations
-import argparse, contextlib, json, os, re, sys
+import argparse, contextlib, json, os, re, sys, time
 
 from .data import MnistError
 from .model import ARCHITECTURES, find_model
@@ -204,8 +204,9 @@ def run_app(args) -> int:
         raise MnistError('the app needs Gradio: pip install "mnist_digits[app]"') from None
     demo = serve(model, host=args.host, port=args.port, max_file_size=args.max_file_size, block=False)
     print(f"serving {model} on http://{args.host}:{args.port} (Ctrl-C to stop)", flush=True)
-    demo.block_thread()
-    return 0
+    try:
+        while True: time.sleep(3600)  # the server runs in its own threads; Ctrl-C ends this wait
+    finally: demo.close(verbose=False)
 
 # %% ../nbs/10_cli.ipynb #f7e1c13f
 class OneLineParser(argparse.ArgumentParser):

@@ -3,7 +3,7 @@
 The server is the installed console script serving the training chapter's seed model (nbs/models/seed.*) on a free
 loopback port. Its answers are compared with what `mnist-digits predict --json` and `read --json` print for the same
 files, so the page and the command line cannot drift apart."""
-import json, os, subprocess, sys, time
+import json, os, signal, socket, subprocess, sys, time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 import pytest
@@ -110,3 +110,18 @@ def test_space_folder_serves(tmp_path):
         answer = Client(f'http://127.0.0.1:{port}/', verbose=False).predict(handle_file(EXAMPLES/'seven.png'), api_name='/predict')
         assert answer['digit'] == 7
     finally: stop(proc)
+
+def test_ctrl_c_stops_the_server(tmp_path):
+    "Ctrl-C (SIGINT) closes the server, frees the port, and exits 130 with one line, as every command does."
+    port = free_port()
+    proc = subprocess.Popen([SCRIPT, 'app', '--model', str(MODEL), '--port', str(port)], cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_until_serving(proc, port)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None: proc.kill()
+    assert proc.returncode == 130 and err == 'mnist-digits app: interrupted\n', (proc.returncode, err)
+    assert out.startswith('serving ') and out.count('\n') == 1, out
+    with socket.socket() as s: s.bind(('127.0.0.1', port))  # the port is free again
