@@ -15,15 +15,15 @@ with warnings.catch_warnings():  # Gradio's tqdm complains, inside Jupyter, of a
     import gradio as gr
 from PIL import Image
 
-from .data import MnistError, writable_folder
+from .data import MnistError, atomic_write, writable_folder
 from .inference import as_model, predict_files
 from .model import checkpoint_paths, find_model
 from .reading import read_files
 
 # %% auto #0
-__all__ = ['MODES', 'EXAMPLES', 'EXAMPLE_FILES', 'ASK', 'BLANK_CANVAS', 'INTRO', 'BRUSH', 'MAX_FILE_SIZE', 'PICK_BRUSH',
-           'SPACE_APP', 'SPACE_README', 'answer_file', 'label_of', 'verdict_of', 'show_answer', 'make_app', 'serve',
-           'write_space']
+__all__ = ['MODES', 'EXAMPLES', 'EXAMPLE_FILES', 'ASK', 'BLANK_CANVAS', 'INTRO', 'BRUSH', 'KEEP_UPLOADS', 'MAX_FILE_SIZE',
+           'PICK_BRUSH', 'SPACE_APP', 'SPACE_README', 'answer_file', 'label_of', 'verdict_of', 'show_answer',
+           'make_app', 'serve', 'write_space']
 
 # %% ../nbs/09_app.ipynb #acb6b978
 MODES = {'one digit': predict_files, 'a number': read_files}  # the page's switch, and what each reading calls
@@ -137,6 +137,8 @@ def _api(model):
         image.change(partial(_api_answer, model=model, mode=mode), image, answer, api_name=name)
 
 # %% ../nbs/09_app.ipynb #ad3d0c10
+KEEP_UPLOADS = (600, 3600)  # every 10 minutes, delete visitors' uploads and drawings older than an hour
+
 def _respond(sketch, upload, mode:str, source:str, model) -> tuple:
     "The page's answer to whichever of the sketch and the upload is on show."
     if source == 'upload': return show_answer(upload, mode, model)
@@ -147,7 +149,7 @@ def make_app(model=None, # a module, a checkpoint path, or None for the newest i
             ) -> gr.Blocks:
     "The draw-a-digit page and its API, answering with `model`; analytics off."
     model = as_model(model, models_dir)
-    with gr.Blocks(title='mnist_digits: draw a digit', analytics_enabled=False) as demo:
+    with gr.Blocks(title='mnist_digits: draw a digit', analytics_enabled=False, delete_cache=KEEP_UPLOADS) as demo:
         gr.Markdown(INTRO)
         source = gr.State('sketch')
         with gr.Row():
@@ -167,7 +169,7 @@ PICK_BRUSH = """() => { const pick = () => { const b = document.querySelector('b
 
 def _check_port(host:str, port:int):
     "Refuse a port that is taken before building anything."
-    with socket.socket() as s:
+    with socket.socket(socket.AF_INET6 if ':' in host else socket.AF_INET) as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try: s.bind((host, port))
         except OSError as e: raise MnistError(f"cannot serve on {host}:{port} ({e.strerror}): give another --port, or stop what uses it") from None
@@ -183,9 +185,10 @@ def serve(model=None, # as for make_app
     model = as_model(model, models_dir)
     _check_port(host, port)
     demo = make_app(model)
-    demo.launch(server_name=host, server_port=port, max_file_size=max_file_size, show_error=False, quiet=True,
-                allowed_paths=[str(EXAMPLES)], footer_links=['api'], js=PICK_BRUSH, prevent_thread_lock=True,
-                inline=False, enable_monitoring=False, ssr_mode=False, mcp_server=False)
+    try: demo.launch(server_name=host, server_port=port, max_file_size=max_file_size, show_error=False, quiet=True,
+                     allowed_paths=[str(EXAMPLES)], footer_links=['api'], js=PICK_BRUSH, prevent_thread_lock=True,
+                     inline=False, enable_monitoring=False, ssr_mode=False, mcp_server=False)
+    except OSError as e: raise MnistError(f"cannot serve on {host}:{port} ({e}): give another --port or --host") from None
     if block: demo.block_thread()
     return demo
 
@@ -194,12 +197,13 @@ SPACE_APP = """import os
 from mnist_digits.app import serve
 
 # A Space reaches the app through its container's network, on the address and port Gradio's variables name
-serve('{model}', host=os.environ.get('GRADIO_SERVER_NAME', '0.0.0.0'), port=int(os.environ.get('GRADIO_SERVER_PORT', 7860)))
+serve({model!r}, host=os.environ.get('GRADIO_SERVER_NAME', '0.0.0.0'), port=int(os.environ.get('GRADIO_SERVER_PORT', 7860)))
 """
 SPACE_README = """---
 title: mnist_digits
 emoji: ✏️
 sdk: gradio
+sdk_version: {gradio}
 app_file: app.py
 ---
 Draw a digit, or upload a photo of one, and see what a small CNN trained on MNIST reads. Made with mnist_digits.
@@ -213,10 +217,12 @@ def write_space(folder, # a new or empty folder
     "Write a Hugging Face Space that serves `model`: app.py, requirements.txt, README.md and the model's two files."
     weights, meta = checkpoint_paths(find_model(model))
     folder = Path(folder)
-    if folder.exists() and any(folder.iterdir()): raise MnistError(f"{folder} is not empty: give a new or empty folder for the Space")
-    writable_folder(folder)
-    (folder/'app.py').write_text(SPACE_APP.format(model=weights.name))
-    (folder/'requirements.txt').write_text(package + '\n')
-    (folder/'README.md').write_text(SPACE_README)
-    for f in (weights, meta): shutil.copy(f, folder/f.name)
-    return sorted(folder.iterdir())
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise MnistError(f"{folder} is not an empty folder: give a new or empty folder for the Space")
+    writable_folder(folder.parent)
+    def write(tmp:Path):
+        (tmp/'app.py').write_text(SPACE_APP.format(model=weights.name))
+        (tmp/'requirements.txt').write_text(package + '\n')
+        (tmp/'README.md').write_text(SPACE_README.format(gradio=gr.__version__))
+        for f in (weights, meta): shutil.copy(f, tmp/f.name)
+    return sorted(atomic_write(folder, write, folder=True).iterdir())  # all the files, or none

@@ -177,10 +177,11 @@ def _port(text:str) -> int:
     if not text.isdigit() or not 1 <= int(text) <= 65535: raise argparse.ArgumentTypeError(f"{text!r} is not a port number (1 to 65535)")
     return int(text)
 
-def _size(text:str) -> str:
-    "An upload limit from the command line: a number of bytes, or one with kb, mb or gb."
-    if not re.fullmatch(r'\d+\s*([kmg]?b)?', text.strip().lower()): raise argparse.ArgumentTypeError(f"{text!r} is not a size such as 10mb")
-    return text.strip().lower()
+def _size(text:str) -> int|str:
+    "An upload limit from the command line: a number of bytes, or one with b, kb, mb or gb, as Gradio takes it."
+    size = text.lower().replace(' ', '')
+    if not re.fullmatch(r'0*[1-9]\d*([kmg]?b)?', size): raise argparse.ArgumentTypeError(f"{text!r} is not a size such as 10mb")
+    return int(size) if size.isdigit() else size
 
 def _add_app(sub):
     p = sub.add_parser('app', allow_abbrev=False, help='serve the draw-a-digit web page (and its API) on this machine',

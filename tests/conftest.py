@@ -45,7 +45,7 @@ def wait_until_serving(proc:subprocess.Popen, port:int, timeout:float=60) -> flo
     pytest.fail(f'the server did not serve within {timeout} s')
 
 def stop(proc:subprocess.Popen):
-    "Stop a server as Ctrl-C would (SIGTERM), killing it if it does not go within 10 s."
+    "Stop a server with SIGTERM (as a service manager would), killing it if it does not go within 10 s."
     proc.terminate()
     try: proc.wait(10)
     except subprocess.TimeoutExpired: proc.kill(); proc.wait()
