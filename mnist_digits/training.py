@@ -12,7 +12,7 @@ from torch import nn
 
 from .data import MnistError, atomic_write, load_mnist, writable_folder
 from .loaders import best_device, mnist_dls, split_train_valid  # sets the filter for fastai's torch.jit warning
-from .model import arch_name, build_model, checkpoint_paths, model_accuracy, save_model
+from .model import arch_name, build_model, checkpoint_paths, fetch_imagenet_weights, grey_resnet18, model_accuracy, save_model
 from .presets import settings_for
 
 from fastai.callback.core import Callback
@@ -25,8 +25,8 @@ from fastcore.basics import noop
 from fastcore.foundation import L
 
 # %% auto #0
-__all__ = ['make_learner', 'resume_paths', 'save_resume', 'read_resume', 'load_resume', 'EpochCheckpoint', 'TrainingInterrupted',
-           'TextTable', 'train']
+__all__ = ['resnet_learner', 'make_learner', 'resume_paths', 'save_resume', 'read_resume', 'load_resume', 'EpochCheckpoint',
+           'TrainingInterrupted', 'TextTable', 'train']
 
 # %% ../nbs/04_training.ipynb #4a27f824
 def _checked_device(name) -> torch.device:
@@ -39,18 +39,34 @@ def _checked_device(name) -> torch.device:
     return device
 
 # %% ../nbs/04_training.ipynb #6236b114
+def resnet_learner(dls, # the loaders, from mnist_dls
+                   s:dict, # settings from settings_for
+                   pretrained:bool, # start from the ImageNet weights (and freeze the body) or from random ones
+                  ) -> Learner:
+    "fastai's `vision_learner` on `grey_resnet18`: ResNet-18's body (frozen if `pretrained`) with a new head for the ten digits."
+    from fastai.vision.learner import model_meta, vision_learner
+    from torchvision.models import resnet18 as torchvision_resnet18
+    return vision_learner(dls, grey_resnet18, n_out=10, pretrained=pretrained,
+                          normalize=False,  # ImageNetInput, the model's first layer, normalises
+                          splitter=model_meta[torchvision_resnet18]['split'],  # fastai's groups for a ResNet: stem to layer2, layer3-4, head
+                          loss_func=nn.CrossEntropyLoss(label_smoothing=s['label_smoothing']), opt_func=Adam, wd=s['wd'],
+                          metrics=[accuracy, error_rate])
+
+# %% ../nbs/04_training.ipynb #7854d784
 def make_learner(s:dict, # settings from settings_for
                  device=None, # default: the best available (CUDA, MPS, else CPU)
                  path=None, # MNIST folder, as for load_mnist
+                 load_weights:bool=True, # load the pretrained weights the settings ask for (a resumed run brings its own)
                 ) -> Learner:
     "A seeded fastai `Learner` for settings `s`, its model and data on `device`."
     device = best_device() if device is None else _checked_device(device)
     set_seed(s['seed'], reproducible=True)
     dls = mnist_dls(bs=s['bs'], valid_size=s['valid_size'], augment=s['augment'], subset=s['subset'],
                     seed=s['seed'], device=device, path=path)
-    model = build_model(s['arch']).to(memory_format=torch.channels_last)  # NHWC: measured 1.7x faster convolutions on CPU
-    learn = Learner(dls, model, loss_func=nn.CrossEntropyLoss(label_smoothing=s['label_smoothing']),
-                    opt_func=Adam, wd=s['wd'], metrics=[accuracy, error_rate])
+    if s['arch'] == 'resnet18': learn = resnet_learner(dls, s, pretrained=s['pretrained'] and load_weights)
+    else: learn = Learner(dls, build_model(s['arch']), loss_func=nn.CrossEntropyLoss(label_smoothing=s['label_smoothing']),
+                          opt_func=Adam, wd=s['wd'], metrics=[accuracy, error_rate])
+    learn.model.to(memory_format=torch.channels_last)  # NHWC: measured 1.7x faster convolutions on CPU
     learn.remove_cb(CastToTensor)  # our batches are plain tensors already; one callback fewer on every batch
     if device.type == 'cuda': learn.to_fp16()
     return learn
@@ -200,6 +216,16 @@ def _check_output(models_dir, name:str, resume:bool, overwrite:bool):
         raise MnistError(f"an interrupted run of {name} is in {models_dir}: finish it with --resume, or --overwrite to start again")
     if weights.exists(): raise MnistError(f"{weights} already exists: give another --name, or --overwrite to replace it")
 
+# %% ../nbs/04_training.ipynb #b732b568
+def _fit(learn:Learner, s:dict, checkpoint:EpochCheckpoint):
+    "Train `learn` with settings `s`: one-cycle, or fastai's `fine_tune` (written out so its second part resumes) when pretrained."
+    if not s['pretrained']: return learn.fit_one_cycle(s['epochs'], s['lr'], start_epoch=checkpoint.start_epoch)
+    if checkpoint.start_epoch == 0:  # fine_tune's first part: the new head alone, for one epoch
+        learn.freeze()
+        with learn.removed_cbs(checkpoint): learn.fit_one_cycle(1, slice(s['lr']), pct_start=0.99)
+    learn.unfreeze()  # fine_tune's second part: everything, at half the rate, 100x less for the stem than for the head
+    learn.fit_one_cycle(s['epochs'], slice(s['lr'] / 2 / 100, s['lr'] / 2), pct_start=0.3, div=5.0, start_epoch=checkpoint.start_epoch)
+
 # %% ../nbs/04_training.ipynb #31df4a28
 def train(preset:str='seed', # a key of PRESETS
           name:str|None=None, # the checkpoint's name in models_dir; default: the preset's name
@@ -220,8 +246,9 @@ def train(preset:str='seed', # a key of PRESETS
     resumed = read_resume(models_dir, name) if resume else {'epochs_done': 0}
     s = resumed['settings'] if resume else settings_for(preset, **overrides)
     _check_output(models_dir, name, resume, overwrite)
+    if s['pretrained'] and not resume: fetch_imagenet_weights(progress=progress == 'bar')  # downloaded once, or one line saying where it belongs
     load_mnist(path, progress=progress == 'bar')  # the data first (downloaded if need be), a download bar only with the training bar
-    learn = make_learner(s, device, path)
+    learn = make_learner(s, device, path, load_weights=not resume)
     if resume: load_resume(learn, models_dir, name, resumed)
     checkpoint = EpochCheckpoint(models_dir, name, s, start_epoch=resumed['epochs_done'])
     learn.add_cbs([checkpoint, *(cbs or [])])
@@ -229,7 +256,7 @@ def train(preset:str='seed', # a key of PRESETS
     start = time.perf_counter()
     try:
         with learn.no_bar() if progress != 'bar' else contextlib.nullcontext():
-            learn.fit_one_cycle(s['epochs'], s['lr'], start_epoch=checkpoint.start_epoch)
+            _fit(learn, s, checkpoint)
     except KeyboardInterrupt:
         raise _interrupted(learn, s, name, models_dir, path, time.perf_counter() - start, checkpoint) from None
     summary = _finish(learn, s, name, models_dir, path, time.perf_counter() - start, s['epochs'], finished=True)
