@@ -21,7 +21,7 @@ def _add_train(sub):
     p.add_argument('--preset', default='seed', choices=list(PRESETS), help='recipe to start from (default: seed, the brief\'s CNN)')
     p.add_argument('--arch', help=f"architecture: {', '.join(ARCHITECTURES)} (default: the preset's)")
     p.add_argument('--epochs', type=int, help='number of epochs (a pretrained resnet first trains its new head alone for one more)')
-    p.add_argument('--lr', type=float, help='peak learning rate of the one-cycle schedule')
+    p.add_argument('--lr', type=float, help='peak learning rate of the one-cycle schedule (a pretrained resnet: its head\'s; the body learns slower)')
     p.add_argument('--batch-size', dest='bs', type=int, help='training batch size')
     p.add_argument('--wd', type=float, help='weight decay')
     p.add_argument('--augment', action=argparse.BooleanOptionalAction, help='random rotation, scale and shift of training images')
@@ -98,6 +98,7 @@ def run_train(args) -> int:
     with contextlib.redirect_stdout(out):  # progress bars and tables never mix with --json output
         result = train(args.preset, name=args.name, models_dir=args.models_dir, resume=args.resume, overwrite=args.overwrite, path=args.data,
                        device=args.device, progress='bar' if out.isatty() else 'table', **overrides)
+    if 'model' not in result: return 0  # under torchrun, a process other than 0: process 0 reports
     if args.json: print(json.dumps(result))
     else: _print_summary(result)
     return 0
@@ -273,6 +274,10 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 # %% ../nbs/10_cli.ipynb #a43e550a
+def _speaks() -> bool:
+    "Whether this process prints errors: always, except under torchrun, where only process 0 does (not N copies of a line)."
+    return os.environ.get('RANK', '0') == '0'
+
 def main(argv:list|None=None) -> int:
     "Run `mnist-digits` with `argv` (default: the command line); return the exit code."
     for stream in (sys.stdout, sys.stderr):  # a file name that is not UTF-8 prints escaped, not as a traceback
@@ -280,8 +285,8 @@ def main(argv:list|None=None) -> int:
     args = make_parser().parse_args(argv)
     try: return args.run(args)
     except MnistError as e:
-        print(f'mnist-digits {args.command}: error: {e}', file=sys.stderr)
+        if _speaks(): print(f'mnist-digits {args.command}: error: {e}', file=sys.stderr)
         return e.exit_code
     except KeyboardInterrupt:
-        print(f'mnist-digits {args.command}: interrupted', file=sys.stderr)
+        if _speaks(): print(f'mnist-digits {args.command}: interrupted', file=sys.stderr)
         return 130

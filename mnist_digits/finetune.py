@@ -108,7 +108,9 @@ def finetune_data(x:np.ndarray, y:np.ndarray, # your pictures, MNIST-format, and
         pick = rng.choice(len(mx), mix_mnist, replace=False)
         xs.append(mx[pick]); ys.append(my[pick])
     device = best_device() if device is None else torch.device(device)
-    train_dl = TensorBatches(to_tensors(np.concatenate(xs), np.concatenate(ys)).to(device), bs, shuffle=True)
+    n = sum(map(len, ys))
+    train_dl = TensorBatches(to_tensors(np.concatenate(xs), np.concatenate(ys)).to(device), bs, shuffle=True,
+                             drop_last=n % bs == 1)  # never a last batch of one image: batch norm (ResNet's head) cannot train on it
     valid_dl = TensorBatches(to_tensors(x[valid], y[valid]).to(device), 256)
     return DataLoaders(train_dl, valid_dl, device=device)
 

@@ -47,8 +47,10 @@ class MnistTensors:
 # %% ../nbs/01_loaders.ipynb #3a916e9f
 class TensorBatches:
     "Batches sliced out of a `MnistTensors`, normalised (and augmented) on its device; fastai's `Learner` takes it as a `DataLoader`."
-    def __init__(self, dataset:MnistTensors, bs:int=256, shuffle:bool=False, drop_last:bool=False, augment:bool=False):
+    def __init__(self, dataset:MnistTensors, bs:int=256, shuffle:bool=False, drop_last:bool=False, augment:bool=False,
+                 rank:int=0, world:int=1): # under torchrun: this process's number, and how many share each batch
         self.dataset, self.bs, self.shuffle, self.drop_last, self.augment = dataset, bs, shuffle, drop_last, augment
+        self.rank, self.world = rank, world
     @property
     def n(self): return len(self.dataset)
     @property
@@ -57,8 +59,12 @@ class TensorBatches:
     def __iter__(self):
         x, y, n = self.dataset.x, self.dataset.y, self.n
         order = torch.randperm(n, device=x.device) if self.shuffle else None
+        if self.shuffle and self.world > 1: torch.distributed.broadcast(order, 0)  # every process takes rank 0's order
         for i in range(0, len(self) * self.bs, self.bs):
             idx = order[i:i+self.bs] if self.shuffle else slice(i, i+self.bs)
+            if self.world > 1:  # this process's share of the batch
+                idx = (idx if self.shuffle else torch.arange(i, min(i + self.bs, n), device=x.device)).tensor_split(self.world)[self.rank]
+                if len(idx) == 0: continue  # a last validation batch smaller than the number of processes
             xb = normalize(x[idx])
             yield (augment(xb) if self.augment else xb), y[idx]
 
@@ -66,7 +72,7 @@ class TensorBatches:
 @patch
 def new(self:TensorBatches, dataset=None, **kwargs):
     "A copy with some settings changed, as fastai's `DataLoader.new`."
-    settings = dict(bs=self.bs, shuffle=self.shuffle, drop_last=self.drop_last, augment=self.augment)
+    settings = dict(bs=self.bs, shuffle=self.shuffle, drop_last=self.drop_last, augment=self.augment, rank=self.rank, world=self.world)
     settings.update((k, v) for k, v in kwargs.items() if k in settings)
     return TensorBatches(self.dataset if dataset is None else dataset, **settings)
 
@@ -80,6 +86,12 @@ def to(self:TensorBatches, device):
 def one_batch(self:TensorBatches):
     "The first batch of an epoch."
     return next(iter(self))
+
+@patch
+def to_detach(self:TensorBatches, b, cpu:bool=True, gather:bool=True):
+    "`b` detached (and on the CPU), as fastai's `Learner.to_detach` asks of a loader; never gathered from other processes."
+    from fastai.torch_core import to_detach
+    return to_detach(b, cpu, gather=False)  # under torchrun the training chapter adds the metrics up instead
 
 # %% ../nbs/01_loaders.ipynb #bd19ae2e
 def best_device() -> torch.device:

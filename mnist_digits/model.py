@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_model.ipynb #7176cfba
 from __future__ import annotations
-import contextlib, datetime, hashlib, json, os, platform, shutil, urllib.parse
+import contextlib, datetime, hashlib, http.client, json, os, platform, shutil, socket, urllib.parse
 from pathlib import Path
 
 import numpy as np
@@ -121,13 +121,16 @@ def fetch_imagenet_weights(progress:bool=False, # show torch's download bar
     from torchvision.models import ResNet18_Weights
     file, url = imagenet_weights_file(), ResNet18_Weights.IMAGENET1K_V1.url
     if file.is_file(): return file
+    before = socket.getdefaulttimeout()
     try:
         file.parent.mkdir(parents=True, exist_ok=True)
+        socket.setdefaulttimeout(60)  # torch's download sets no timeout: a silent network would hang it
         torch.hub.download_url_to_file(url, str(file), hash_prefix=file.stem.split('-')[-1], progress=progress)
-    except (OSError, RuntimeError) as e:  # no network, a refused connection, a full disk, a hash that differs
-        reason = str(getattr(e, 'reason', e)).splitlines()[0] or type(e).__name__
+    except (OSError, RuntimeError, http.client.HTTPException) as e:  # no network, refused, cut off, a full disk, a hash that differs
+        reason = (str(getattr(e, 'reason', e)).splitlines() or [type(e).__name__])[0]
         raise MnistError(f"cannot download ResNet-18's ImageNet weights ({reason}): put {file.name} from {url} into "
                          f"{file.parent}/ (TORCH_HOME moves it), or train with --no-pretrained") from None
+    finally: socket.setdefaulttimeout(before)
     return file
 
 # %% ../nbs/02_model.ipynb #aa1ad111
@@ -137,7 +140,7 @@ def resnet18_imagenet_state(progress:bool=False, # show torch's download bar
     file = fetch_imagenet_weights(progress)
     try: return torch.load(file, map_location='cpu', weights_only=True)
     except Exception as e:  # torch.load raises many kinds on a damaged or foreign file
-        raise MnistError(f"{file} is not a readable weights file ({str(e).splitlines()[0] if str(e) else type(e).__name__}): "
+        raise MnistError(f"{file} is not a readable weights file ({(str(e).splitlines() or [type(e).__name__])[0]}): "
                          "delete it so it is downloaded again, or train with --no-pretrained") from None
 
 # %% ../nbs/02_model.ipynb #478a721a
@@ -149,8 +152,8 @@ def grey_resnet18(pretrained:bool=False, # start from torchvision's ImageNet wei
     net = torchvision_resnet18()
     if pretrained:
         try: net.load_state_dict(resnet18_imagenet_state(progress))
-        except RuntimeError as e:
-            raise MnistError(f"{imagenet_weights_file()} does not hold ResNet-18's weights ({str(e).splitlines()[0]}): "
+        except (RuntimeError, TypeError, AttributeError, ValueError) as e:  # other tensors, or no dict of tensors at all
+            raise MnistError(f"{imagenet_weights_file()} does not hold ResNet-18's weights ({' '.join(str(e).split())[:160]}): "
                              "delete it so it is downloaded again, or train with --no-pretrained") from None
     net.conv1 = nn.Sequential(ImageNetInput(), net.conv1)
     return net

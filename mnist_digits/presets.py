@@ -44,7 +44,7 @@ def _check_settings(s:dict) -> dict:
     if not 0 <= s['seed'] < 2**32: raise MnistError(f"seed must be between 0 and {2**32 - 1}, not {s['seed']}")
     s['arch'] = arch_name(s['arch'])  # fails early, with the list of names, on an unknown architecture
     if s['pretrained'] and s['arch'] != 'resnet18':
-        raise MnistError(f"only resnet18 has pretrained (ImageNet) weights, not {s['arch']}: drop --pretrained, or use --preset resnet")
+        raise MnistError(f"only resnet18 has pretrained (ImageNet) weights, not {s['arch']}: train it with --no-pretrained, or with --arch resnet18")
     return s
 
 # %% ../nbs/03_presets.ipynb #318154b2

@@ -78,14 +78,19 @@ def test_a_damaged_or_hostile_cache_file_is_one_line(work, content, message):
 def test_pretrained_only_for_resnet(work):
     proc = cli('train', '--preset', 'fast', '--pretrained', *QUICK, cwd=work, env=env(work))
     assert proc.returncode == 2 and proc.stderr == ("mnist-digits train: error: only resnet18 has pretrained (ImageNet) weights, not "
-                                                    "fast_cnn: drop --pretrained, or use --preset resnet\n")
+                                                    "fast_cnn: train it with --no-pretrained, or with --arch resnet18\n")
+
+def test_a_batch_of_one_is_refused(work):
+    proc = cli('train', '--preset', 'resnet', '--no-pretrained', '--batch-size', '1', '--subset', '16', cwd=work, env=env(work))
+    assert proc.returncode == 2 and proc.stderr == ("mnist-digits train: error: resnet18 needs at least 2 images per process in a batch "
+                                                    "(its batch norm sees one value per image): use a batch size of at least 2\n")
 
 def test_an_interrupted_pretrained_run_resumes(work, monkeypatch):
-    "Ctrl-C in the second unfrozen epoch keeps the best model; --resume finishes without the frozen epoch or the cache."
+    "Ctrl-C in the second unfrozen epoch keeps the best model; --resume finishes from Adam's saved state, offline, without the cache."
     from fastai.callback.core import Callback
     from mnist_digits.training import TrainingInterrupted, train
     stand_in(work)
-    monkeypatch.setenv('TORCH_HOME', str(work/'torch'))
+    for k, v in env(work).items(): monkeypatch.setenv(k, v)
     class CtrlCInSecondUnfrozenEpoch(Callback):
         def before_epoch(self):
             if self.epoch == 1 and all(p.requires_grad for p in self.learn.model.parameters()): raise KeyboardInterrupt
@@ -93,6 +98,10 @@ def test_an_interrupted_pretrained_run_resumes(work, monkeypatch):
     with pytest.raises(TrainingInterrupted, match='after 1 of 2 epochs'):
         train('resnet', models_dir=work/'models', epochs=2, cbs=[CtrlCInSecondUnfrozenEpoch()], **quick)
     cached_weights(work).unlink()  # a resumed run brings its own weights: the cache is not needed
-    done = train('resnet', models_dir=work/'models', resume=True, progress='none')
+    class OptimizerState(Callback):  # what the optimizer holds when the resumed fit starts
+        def before_fit(self): self.steps = [s.get('step', 0) for s in self.learn.opt.state.values()]
+    seen = OptimizerState()
+    done = train('resnet', models_dir=work/'models', resume=True, progress='none', cbs=[seen])
+    assert seen.steps and min(seen.steps) > 0  # Adam's averages and step counts came back (unfreezing again would clear them)
     assert (done['finished'], done['epochs_done']) == (True, 2)
     assert sorted(p.name for p in (work/'models').iterdir()) == ['resnet.json', 'resnet.safetensors']
