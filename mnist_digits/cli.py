@@ -275,8 +275,8 @@ def make_parser() -> argparse.ArgumentParser:
 
 # %% ../nbs/10_cli.ipynb #a43e550a
 def _speaks() -> bool:
-    "Whether this process prints errors: always, except under torchrun, where only process 0 does (not N copies of a line)."
-    return os.environ.get('RANK', '0') == '0'
+    "Whether this process prints errors: always, except under torchrun, where the first process of each machine does."
+    return os.environ.get('LOCAL_RANK', '0') == '0'  # one copy of a line per machine, and a machine's own errors are seen
 
 def main(argv:list|None=None) -> int:
     "Run `mnist-digits` with `argv` (default: the command line); return the exit code."

@@ -89,9 +89,9 @@ def one_batch(self:TensorBatches):
 
 @patch
 def to_detach(self:TensorBatches, b, cpu:bool=True, gather:bool=True):
-    "`b` detached (and on the CPU), as fastai's `Learner.to_detach` asks of a loader; never gathered from other processes."
+    "`b` detached (and on the CPU), as fastai's `Learner.to_detach` asks of a loader, not gathered from other processes."
     from fastai.torch_core import to_detach
-    return to_detach(b, cpu, gather=False)  # under torchrun the training chapter adds the metrics up instead
+    return to_detach(b, cpu, gather=False)  # under torchrun the training chapter adds the metrics' counts up instead
 
 # %% ../nbs/01_loaders.ipynb #bd19ae2e
 def best_device() -> torch.device:

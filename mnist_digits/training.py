@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_training.ipynb #b46929a3
 from __future__ import annotations
-import contextlib, copy, json, os, time
+import contextlib, copy, json, os, signal, threading, time
 from pathlib import Path
 
 import torch
@@ -182,38 +182,61 @@ def start_distributed(device:torch.device, # where this process would train on i
     "Join the torchrun job this process is part of, if any (NCCL on GPUs, gloo on CPUs)."
     world = int(os.environ.get('WORLD_SIZE', 1))
     if world == 1: return 0, 1, device
-    if device.type == 'cuda': device = torch.device('cuda', int(os.environ.get('LOCAL_RANK', 0))); torch.cuda.set_device(device)
+    if device.type == 'mps': raise MnistError("training under torchrun on Apple's GPU (mps) is not supported: add --device cpu")
+    if device.type == 'cuda':
+        local_rank = int(os.environ.get('LOCAL_RANK', 0))
+        if local_rank >= torch.cuda.device_count():
+            raise MnistError(f"process {local_rank} on this machine has no GPU of its own ({torch.cuda.device_count()} here): "
+                             "start at most one process per GPU (--nproc_per_node)")
+        device = torch.device('cuda', local_rank); torch.cuda.set_device(device)
     if not torch.distributed.is_initialized(): torch.distributed.init_process_group('nccl' if device.type == 'cuda' else 'gloo')
     return torch.distributed.get_rank(), world, device
 
+# %% ../nbs/04_training.ipynb #ca5ede6d
+def _add_up(metrics, device:torch.device):
+    "Replace the running total and count of each of fastai's `metrics` by their sums over all processes."
+    for m in metrics:
+        if not hasattr(m, 'total'): continue
+        both = torch.tensor([float(m.total), float(m.count)], dtype=torch.float64, device=device)
+        torch.distributed.all_reduce(both)
+        m.total, m.count = both[0].item(), both[1].item()
+
 # %% ../nbs/04_training.ipynb #d52e7526
 class DistributedTraining(Callback):
-    "Data-parallel training under torchrun: DDP around the model, each batch shared out, the metrics added up over processes."
+    "Data-parallel training under torchrun: DDP around the model, each batch shared out, the metrics added up, Ctrl-C agreed on."
     order = 11  # as fastai's DistributedTrainer: after TrainEvalCallback puts the model on its device, before the Recorder
-    def __init__(self, rank:int, world:int): self.rank, self.world = rank, world
+    def __init__(self, rank:int, world:int): self.rank, self.world, self.handler = rank, world, None
     def before_fit(self):
         self.bare = self.learn.model
         device = next(self.bare.parameters()).device
+        for dl in self.dls.loaders:
+            if dl.shuffle and not dl.drop_last: raise MnistError('a shuffled loader must drop its last short batch under torchrun')
+            dl.rank, dl.world = self.rank, self.world
         self.ddp = DistributedDataParallel(self.bare, device_ids=[device] if device.type == 'cuda' else None)  # copies rank 0's weights
         self.learn.model = self.ddp
-        for dl in self.dls.loaders: dl.rank, dl.world = self.rank, self.world
-    def after_train(self): self._add_up(self.recorder._train_mets)
+        self.stop = torch.zeros(1, device=device)
+        if threading.current_thread() is threading.main_thread() and self.handler is None:
+            self.handler = signal.signal(signal.SIGINT, lambda *_: self.stop.fill_(1))  # Ctrl-C: a wish, agreed on below
+    def after_batch(self):
+        if self.training: self._agree_to_stop()  # every process has the same number of training batches
+    def after_train(self): _add_up(self.recorder._train_mets, self.stop.device)
     def before_validate(self):
         for b in self.bare.buffers(): torch.distributed.broadcast(b, 0)  # process 0's batch-norm statistics everywhere
         self.learn.model = self.bare
     def after_validate(self):
-        self._add_up(self.recorder._valid_mets)
+        _add_up(self.recorder._valid_mets, self.stop.device)
         self.learn.model = self.ddp
-    def _add_up(self, metrics):
-        "Replace each metric's total and count by their sums over all processes."
-        for m in metrics:
-            if not hasattr(m, 'total'): continue
-            both = torch.tensor([float(m.total), float(m.count)], dtype=torch.float64, device=next(self.bare.parameters()).device)
-            torch.distributed.all_reduce(both)
-            m.total, m.count = both[0].item(), both[1].item()
+        self._agree_to_stop()
+    def _agree_to_stop(self):
+        "Stop every process at this same step if Ctrl-C reached any of them (on any machine)."
+        torch.distributed.all_reduce(self.stop, op=torch.distributed.ReduceOp.MAX)
+        if self.stop.item(): raise KeyboardInterrupt
     def after_fit(self):
         self.learn.model = self.bare
         for dl in self.dls.loaders: dl.rank, dl.world = 0, 1
+    def restore_ctrl_c(self):
+        "Give Ctrl-C its usual meaning back (`train` calls this when it is done, even after Ctrl-C)."
+        if self.handler is not None: signal.signal(signal.SIGINT, self.handler); self.handler = None
 
 # %% ../nbs/04_training.ipynb #c58df8c8
 class TrainingInterrupted(MnistError):
@@ -252,6 +275,7 @@ def _interrupted(learn, s, name, models_dir, path, seconds, checkpoint, processe
         return TrainingInterrupted("training interrupted before its first epoch ended; nothing was saved: "
                                    f"run it again{' with --resume' if checkpoint.start_epoch else ''}")
     learn.model = _bare(learn.model)  # Ctrl-C skips fastai's after_fit, which unwraps it
+    if processes > 1: torch.set_num_threads(os.cpu_count() or 1)  # the other processes are leaving: measure and save quickly
     learn.model.load_state_dict(checkpoint.best_state)
     summary = _finish(learn, s, name, models_dir, path, seconds, checkpoint.epochs_done, finished=False, processes=processes)
     return TrainingInterrupted(f"training interrupted after {summary['epochs_done']} of {s['epochs']} epochs; the best model "
@@ -279,6 +303,43 @@ def _fit(learn:Learner, s:dict, checkpoint:EpochCheckpoint):
     # fine_tune's second part: everything, at half the rate, 100x less for the stem than for the head
     learn.fit_one_cycle(s['epochs'], slice(s['lr'] / 2 / 100, s['lr'] / 2), pct_start=0.3, div=5.0, start_epoch=checkpoint.start_epoch)
 
+# %% ../nbs/04_training.ipynb #382d08af
+def _check_split(s:dict, world:int, resume:bool):
+    "Refuse a batch that cannot be shared out evenly over `world` processes, or too small a share for ResNet."
+    if s['bs'] % world:
+        raise MnistError(f"the interrupted run's batch of {s['bs']} does not split evenly over {world} processes: resume it with a "
+                         f"number of processes that divides {s['bs']}" if resume else
+                         f"a batch of {s['bs']} does not split evenly over {world} processes: use a multiple of {world}")
+    if s['arch'] == 'resnet18' and s['bs'] // world < 2:
+        raise MnistError(f"resnet18 needs at least 2 images per process in a batch (its batch norm sees one value per image): "
+                         f"use a batch size of at least {2 * world}")
+
+# %% ../nbs/04_training.ipynb #726bd599
+def _run(s, resumed, name, models_dir, path, device, progress, cbs) -> dict:
+    "Train with settings `s` (from `resumed` when resuming), then measure and save on process 0; the summary."
+    resume, rank, world = resumed['epochs_done'] > 0, *_rank_and_world()
+    if s['pretrained'] and not resume: resnet18_imagenet_state(progress=progress == 'bar')  # downloaded once and readable, or one line saying what to do
+    load_mnist(path, progress=progress == 'bar')  # the data first (downloaded if need be), a download bar only with the training bar
+    learn = make_learner(s, device, path, load_weights=not resume, rank=rank)
+    if resume: load_resume(learn, models_dir, name, resumed)
+    checkpoint = EpochCheckpoint(models_dir, name, s, start_epoch=resumed['epochs_done'], rank=rank)
+    learn.add_cbs([checkpoint, *cbs])
+    learn.logger = {'bar': print, 'table': TextTable(learn), 'none': noop}[progress]  # the bar replaces `print` with its table
+    start = time.perf_counter()
+    try:
+        with learn.no_bar() if progress != 'bar' else contextlib.nullcontext(): _fit(learn, s, checkpoint)
+    except KeyboardInterrupt:
+        raise _interrupted(learn, s, name, models_dir, path, time.perf_counter() - start, checkpoint, world) from None
+    if rank: return {'rank': rank, 'processes': world}  # process 0 measures and saves the model
+    summary = _finish(learn, s, name, models_dir, path, time.perf_counter() - start, s['epochs'], finished=True, processes=world)
+    for p in resume_paths(models_dir, name): p.unlink(missing_ok=True)
+    return summary
+
+def _rank_and_world() -> tuple[int, int]:
+    "This process's rank and the number of processes: (0, 1) without torchrun."
+    d = torch.distributed
+    return (d.get_rank(), d.get_world_size()) if d.is_available() and d.is_initialized() else (0, 1)
+
 # %% ../nbs/04_training.ipynb #31df4a28
 def train(preset:str='seed', # a key of PRESETS
           name:str|None=None, # the checkpoint's name in models_dir; default: the preset's name
@@ -299,31 +360,14 @@ def train(preset:str='seed', # a key of PRESETS
     resumed = read_resume(models_dir, name) if resume else {'epochs_done': 0}
     s = resumed['settings'] if resume else settings_for(preset, **overrides)
     world = int(os.environ.get('WORLD_SIZE', 1))  # under torchrun: the number of processes training this model
-    if s['bs'] % world: raise MnistError(f"a batch of {s['bs']} does not split evenly over {world} processes: use a multiple of {world}")
-    if s['arch'] == 'resnet18' and s['bs'] // world < 2:
-        raise MnistError(f"resnet18 needs at least 2 images per process in a batch (its batch norm sees one value per image): use a batch size of at least {2 * world}")
+    _check_split(s, world, resume)
     _check_output(models_dir, name, resume, overwrite)
     device = best_device() if device is None else _checked_device(device)
+    ours = world > 1 and not torch.distributed.is_initialized()  # a process group we start, we end
     rank, world, device = start_distributed(device)
-    try:
-        if rank: progress = 'none'  # one table, process 0's
-        if s['pretrained'] and not resume: resnet18_imagenet_state(progress=progress == 'bar')  # downloaded once and readable, or one line saying what to do
-        load_mnist(path, progress=progress == 'bar')  # the data first (downloaded if need be), a download bar only with the training bar
-        learn = make_learner(s, device, path, load_weights=not resume, rank=rank)
-        if resume: load_resume(learn, models_dir, name, resumed)
-        checkpoint = EpochCheckpoint(models_dir, name, s, start_epoch=resumed['epochs_done'], rank=rank)
-        learn.add_cbs([checkpoint, *([DistributedTraining(rank, world)] if world > 1 else []), *(cbs or [])])
-        learn.logger = {'bar': print, 'table': TextTable(learn), 'none': noop}[progress]  # the bar replaces `print` with its table
-        start = time.perf_counter()
-        try:
-            with learn.no_bar() if progress != 'bar' else contextlib.nullcontext():
-                _fit(learn, s, checkpoint)
-        except KeyboardInterrupt:
-            raise _interrupted(learn, s, name, models_dir, path, time.perf_counter() - start, checkpoint, world) from None
-        if rank: return {'rank': rank, 'processes': world}  # process 0 measures and saves the model
-        summary = _finish(learn, s, name, models_dir, path, time.perf_counter() - start, s['epochs'], finished=True, processes=world)
-        for p in resume_paths(models_dir, name): p.unlink(missing_ok=True)
-        return summary
+    spread = DistributedTraining(rank, world) if world > 1 else None
+    try: return _run(s, resumed, name, models_dir, path, device, 'none' if rank else progress, [*([spread] if spread else []), *(cbs or [])])
     finally:
-        if world > 1 and torch.distributed.is_initialized(): torch.distributed.destroy_process_group()
+        if spread: spread.restore_ctrl_c()
+        if ours and torch.distributed.is_initialized(): torch.distributed.destroy_process_group()
 
