@@ -274,9 +274,12 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 # %% ../nbs/10_cli.ipynb #a43e550a
-def _speaks() -> bool:
-    "Whether this process prints errors: always, except under torchrun, where the first process of each machine does."
-    return os.environ.get('LOCAL_RANK', '0') == '0'  # one copy of a line per machine, and a machine's own errors are seen
+def _say(line:str):
+    "Print an error line; under torchrun, a process other than 0 waits 3 s and marks it with its number."
+    # An error every process shares is process 0's to print: torchrun stops the others once it exits, before they print.
+    rank = os.environ.get('RANK', '0')
+    if rank != '0': time.sleep(3); line = f'[process {rank}] {line}'
+    print(line, file=sys.stderr)
 
 def main(argv:list|None=None) -> int:
     "Run `mnist-digits` with `argv` (default: the command line); return the exit code."
@@ -285,8 +288,8 @@ def main(argv:list|None=None) -> int:
     args = make_parser().parse_args(argv)
     try: return args.run(args)
     except MnistError as e:
-        if _speaks(): print(f'mnist-digits {args.command}: error: {e}', file=sys.stderr)
+        _say(f'mnist-digits {args.command}: error: {e}')
         return e.exit_code
     except KeyboardInterrupt:
-        if _speaks(): print(f'mnist-digits {args.command}: interrupted', file=sys.stderr)
+        _say(f'mnist-digits {args.command}: interrupted')
         return 130
