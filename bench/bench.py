@@ -1,11 +1,11 @@
 """Benchmarks of mnist_digits on this machine: presets over several seeds, a plain-PyTorch restatement of the public
-one-epoch recipe run alternately in this process, data loading and inference. Writes a markdown report.
+one-epoch recipe run alternately, data loading and inference. Writes a markdown report.
 
     python bench/bench.py                                   # fast and seed presets, 5 seeds each (a few minutes)
     python bench/bench.py --presets fast --seeds 5 && python bench/bench.py --presets seed --seeds 3 --out bench/results-seed.md
     python bench/bench.py --presets accurate --seeds 3      # long: minutes per seed
 
-Every preset run follows a run of the public one-epoch recipe (restated in plain PyTorch, in this process), and the
+Every preset run follows a run of the public one-epoch recipe (restated in plain PyTorch, in a fresh process too), and the
 report gives each preset's median fit time divided by the median of the recipe runs that alternated with it: this
 shared machine's speed swings 1.5-2x between runs, so only ratios measured side by side mean anything. Each training
 run is a separate `mnist-digits train --json` process, so its whole-process time and peak memory are real; `train_seconds` is the fitting alone, as the command reports it. Accuracy is always on the 10,000 test images
@@ -74,10 +74,19 @@ def run_recipe(seed:int, data) -> dict:
     with torch.no_grad(): acc = (model(normalize(xt)).argmax(1) == yt).float().mean().item()
     return {'test_accuracy': acc, 'train_seconds': seconds}
 
-def recipe_data():
+def run_recipe_process(seed:int, smoke:bool=False) -> dict:
+    "`run_recipe` in a fresh Python process, as each preset runs in a fresh `mnist-digits train`: both pay a first fit's costs."
+    cmd = [sys.executable, __file__, '--recipe', str(seed), *(['--smoke'] if smoke else [])]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0: raise SystemExit(f"{' '.join(cmd)} failed:\n{proc.stderr[-2000:]}")
+    return json.loads(proc.stdout)
+
+def recipe_data(smoke:bool=False):
+    "The recipe's training tensors (our 55,000 training images; 2,000 of them for a smoke run) and the test set."
     x, y, xt, yt = load_mnist()
     train_idx, _ = split_train_valid(len(x), 5000, 42)  # the same 55,000 training images our presets use
     t = lambda a: torch.from_numpy(np.ascontiguousarray(a))
+    if smoke: train_idx = train_idx[:2000]
     return t(x[train_idx]).unsqueeze(1), t(y[train_idx]).long(), t(xt).unsqueeze(1), t(yt).long()
 
 def inference_speed(model_path:str, repeats:int=5, plain:bool=False) -> float:
@@ -129,17 +138,18 @@ def main(argv=None):
     p.add_argument('--first-seed', type=int, default=0, help='seeds run from this one (default: 0)')
     p.add_argument('--out', default='bench/results.md', help='markdown report (default: bench/results.md)')
     p.add_argument('--smoke', action='store_true', help='a tiny run that checks the benchmark works (for CI); writes no report')
+    p.add_argument('--train-flags', default='', help='more flags for every `mnist-digits train`, e.g. --train-flags=--no-mixed-precision')
+    p.add_argument('--recipe', type=int, metavar='SEED', help='only run the recipe once with this seed and print its JSON (what each alternating run does)')
     args = p.parse_args(argv)
-    extra = ['--subset', '2000'] if args.smoke else []
+    if args.recipe is not None: return print(json.dumps(run_recipe(args.recipe, recipe_data(args.smoke))))
+    extra = (['--subset', '2000'] if args.smoke else []) + args.train_flags.split()
     seeds = 1 if args.smoke else args.seeds
-    data = recipe_data()
-    if args.smoke: data = (data[0][:2000], data[1][:2000], *data[2:])  # the recipe on as few images as the presets
     results, recipes, command = {}, {}, 'python bench/bench.py ' + ' '.join(argv if argv is not None else sys.argv[1:])
     with tempfile.TemporaryDirectory() as d:
         for preset in args.presets:
             rows, recipe_rows = [], []
             for seed in range(args.first_seed, args.first_seed + seeds):
-                recipe_rows.append(run_recipe(seed, data))  # the recipe alternates with every run, so both see the same machine state
+                recipe_rows.append(run_recipe_process(seed, args.smoke))  # the recipe alternates with every run, so both see the same machine state
                 print(f"recipe   seed {seed}: {recipe_rows[-1]['test_accuracy']:.4f} in {recipe_rows[-1]['train_seconds']:.2f} s", flush=True)
                 rows.append(run_train(preset, seed, Path(d), extra))
                 print(f"{preset:8} seed {seed}: {rows[-1]['test_accuracy']:.4f} in {rows[-1]['train_seconds']:.2f} s "
@@ -150,7 +160,8 @@ def main(argv=None):
         peak = peak_rss_children_mib()
         first = next(iter(results.values()))['model']
         fast_model = results['fast']['model'] if 'fast' in results else first
-        speed, plain_speed = inference_speed(fast_model), inference_speed(fast_model, plain=True)
+        speed = inference_speed(fast_model)
+        plain_speed = inference_speed(fast_model, plain=True) if Path(fast_model).stem.startswith('fast') else None
         predict_s = predict_process_seconds(fast_model)
     cache_s = cache_load_seconds()
     print('\n'.join(report(results, recipes, command, peak, fast_model, speed, plain_speed, predict_s, cache_s)))
@@ -178,8 +189,9 @@ def report(results, recipes, command, peak, fast_model, speed, plain_speed, pred
             lines.append(f"| {preset} | **{ratio:.2f}** | {f'{target:.2f}' if target else '-'} | "
                          f"{('yes' if ratio <= target else 'no') if target else '-'} |")
     lines += ['', f'Peak memory of a training process: {peak:.0f} MiB', '',
-              f'Inference, batched (1024) on the CPU, `{Path(fast_model).stem}` model: {speed:,.0f} images/s with its test-time '
-              f'averaging, {plain_speed:,.0f} images/s without (median of 5)', '',
+              f'Inference, batched (1024) on the CPU, `{Path(fast_model).stem}` model: {speed:,.0f} images/s' +
+              (f' with its test-time averaging (3 views of each image), {plain_speed:,.0f} images/s without' if plain_speed else '') +
+              ' (median of 5)', '',
               f'`mnist-digits predict` on one PNG, whole process: {predict_s:.2f} s (median of 5)', '',
               f'Loading MNIST from the cache: {cache_s*1000:.0f} ms (median of 5)', '']
     return lines

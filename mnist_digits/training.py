@@ -26,8 +26,9 @@ from fastcore.basics import noop
 from fastcore.foundation import L
 
 # %% auto #0
-__all__ = ['resnet_learner', 'make_learner', 'resume_paths', 'save_resume', 'read_resume', 'load_resume', 'EpochCheckpoint',
-           'start_distributed', 'DistributedTraining', 'TrainingInterrupted', 'TextTable', 'train']
+__all__ = ['resnet_learner', 'cpu_has_amx', 'precision_for', 'CPUMixedPrecision', 'make_learner', 'resume_paths', 'save_resume',
+           'read_resume', 'load_resume', 'EpochCheckpoint', 'start_distributed', 'DistributedTraining',
+           'TrainingInterrupted', 'TextTable', 'train']
 
 # %% ../nbs/04_training.ipynb #4a27f824
 def _checked_device(name) -> torch.device:
@@ -53,12 +54,39 @@ def resnet_learner(dls, # the loaders, from mnist_dls
                           loss_func=nn.CrossEntropyLoss(label_smoothing=s['label_smoothing']), opt_func=Adam, wd=s['wd'],
                           metrics=[accuracy, error_rate])
 
+# %% ../nbs/04_training.ipynb #520b7b29
+def cpu_has_amx() -> bool:
+    "Whether this CPU has Intel's AMX matrix unit, which multiplies bfloat16 in hardware."
+    return bool(getattr(torch.cpu, '_is_amx_tile_supported', lambda: False)())
+
+def precision_for(device:torch.device, # where training runs
+                  mixed_precision:bool|None=None, # None: where the hardware makes it fast (CUDA, or a CPU with AMX)
+                 ) -> str:
+    "'fp16' (CUDA), 'bf16' (CPU) or 'fp32': the precision a learner on `device` trains in."
+    if mixed_precision is False or device.type not in ('cuda', 'cpu'): return 'fp32'  # (Apple's MPS: float32)
+    if device.type == 'cuda': return 'fp16'
+    return 'bf16' if mixed_precision or cpu_has_amx() else 'fp32'
+
+# %% ../nbs/04_training.ipynb #6eeb2419
+class CPUMixedPrecision(Callback):
+    "bfloat16 autocast on the CPU for each batch's forward pass; the weights, loss and optimizer stay float32."
+    order = 10  # as fastai's MixedPrecision: before the other callbacks see the predictions
+    run_valid = False  # validation in float32, as the saved model answers: the table's accuracy is the summary's
+    autocast = None
+    def before_batch(self): self.autocast = torch.autocast('cpu', dtype=torch.bfloat16); self.autocast.__enter__()
+    def after_pred(self): self.leave(); self.learn.pred = self.pred.float()
+    def after_cancel_batch(self): self.leave()
+    def leave(self):
+        "Leave the batch's autocast region, if still in it (also after Ctrl-C in a forward pass)."
+        if self.autocast is not None: self.autocast.__exit__(None, None, None); self.autocast = None
+
 # %% ../nbs/04_training.ipynb #7854d784
 def make_learner(s:dict, # settings from settings_for
                  device=None, # default: the best available (CUDA, MPS, else CPU)
                  path=None, # MNIST folder, as for load_mnist
                  load_weights:bool=True, # load the pretrained weights the settings ask for (a resumed run brings its own)
                  rank:int=0, # under torchrun, this process's number: it seeds dropout and augmentation differently
+                 mixed_precision:bool|None=None, # see precision_for; default: where the hardware makes it fast
                 ) -> Learner:
     "A seeded fastai `Learner` for settings `s`, its model and data on `device`."
     device = best_device() if device is None else _checked_device(device)
@@ -70,7 +98,9 @@ def make_learner(s:dict, # settings from settings_for
                           opt_func=Adam, wd=s['wd'], metrics=[accuracy, error_rate])
     learn.model.to(memory_format=torch.channels_last)  # NHWC: measured 1.7x faster convolutions on CPU
     learn.remove_cb(CastToTensor)  # our batches are plain tensors already; one callback fewer on every batch
-    if device.type == 'cuda': learn.to_fp16()
+    learn.precision = precision_for(device, mixed_precision)
+    if learn.precision == 'fp16': learn.to_fp16()
+    if learn.precision == 'bf16': learn.add_cb(CPUMixedPrecision())
     return learn
 
 # %% ../nbs/04_training.ipynb #0bae8fe7
@@ -262,10 +292,11 @@ def _finish(learn, s, name, models_dir, path, train_seconds, epochs_done, finish
     test_accuracy = model_accuracy(model, x_test, y_test)
     saved = save_model(model, Path(models_dir)/name, s['arch'], preset=s['preset'], settings=s,
                        epochs_done=epochs_done, finished=finished, train_seconds=round(train_seconds, 3), processes=processes,
+                       precision=learn.precision,
                        valid_accuracy=valid_accuracy, test_accuracy=test_accuracy)
     return {'model': str(saved), 'preset': s['preset'], 'arch': s['arch'], 'test_accuracy': test_accuracy,
             'valid_accuracy': valid_accuracy, 'train_seconds': round(train_seconds, 3), 'epochs_done': epochs_done,
-            'finished': finished, 'device': str(next(model.parameters()).device), 'processes': processes}
+            'finished': finished, 'device': str(next(model.parameters()).device), 'precision': learn.precision, 'processes': processes}
 
 # %% ../nbs/04_training.ipynb #227208a9
 def _interrupted(learn, s, name, models_dir, path, seconds, checkpoint, processes=1) -> TrainingInterrupted:
@@ -315,12 +346,12 @@ def _check_split(s:dict, world:int, resume:bool):
                          f"use a batch size of at least {2 * world}")
 
 # %% ../nbs/04_training.ipynb #726bd599
-def _run(s, resumed, name, models_dir, path, device, progress, cbs) -> dict:
+def _run(s, resumed, name, models_dir, path, device, progress, cbs, mixed_precision=None) -> dict:
     "Train with settings `s` (from `resumed` when resuming), then measure and save on process 0; the summary."
     resume, rank, world = resumed['epochs_done'] > 0, *_rank_and_world()
     if s['pretrained'] and not resume: resnet18_imagenet_state(progress=progress == 'bar')  # downloaded once and readable, or one line saying what to do
     load_mnist(path, progress=progress == 'bar')  # the data first (downloaded if need be), a download bar only with the training bar
-    learn = make_learner(s, device, path, load_weights=not resume, rank=rank)
+    learn = make_learner(s, device, path, load_weights=not resume, rank=rank, mixed_precision=mixed_precision)
     if resume: load_resume(learn, models_dir, name, resumed)
     checkpoint = EpochCheckpoint(models_dir, name, s, start_epoch=resumed['epochs_done'], rank=rank)
     learn.add_cbs([checkpoint, *cbs])
@@ -329,6 +360,7 @@ def _run(s, resumed, name, models_dir, path, device, progress, cbs) -> dict:
     try:
         with learn.no_bar() if progress != 'bar' else contextlib.nullcontext(): _fit(learn, s, checkpoint)
     except KeyboardInterrupt:
+        for cb in learn.cbs.filter(lambda cb: isinstance(cb, CPUMixedPrecision)): cb.leave()
         raise _interrupted(learn, s, name, models_dir, path, time.perf_counter() - start, checkpoint, world) from None
     if rank: return {'rank': rank, 'processes': world}  # process 0 measures and saves the model
     summary = _finish(learn, s, name, models_dir, path, time.perf_counter() - start, s['epochs'], finished=True, processes=world)
@@ -350,8 +382,9 @@ def train(preset:str='seed', # a key of PRESETS
           progress:str='bar', # 'bar' (fastai's live bar and table), 'table' (plain text, a line per epoch) or 'none'
           overwrite:bool=False, # replace a model (or interrupted run) already saved under name
           cbs:list|None=None, # extra fastai callbacks for the Learner
+          mixed_precision:bool|None=None, # fp16 on CUDA, bf16 on the CPU; default: where the hardware makes it fast
           **overrides, # settings that replace the preset's (see DEFAULTS)
-         ) -> dict: # model, accuracies, train_seconds, epochs_done, finished, device, processes
+         ) -> dict: # model, accuracies, train_seconds, epochs_done, finished, device, precision, processes
     "Train a preset, measure it on the test set and save it to `models_dir`; return a summary of the run."
     if progress not in ('bar', 'table', 'none'): raise MnistError(f"progress must be bar, table or none, not {progress!r}")
     given = sorted(k for k, v in overrides.items() if v is not None)
@@ -366,7 +399,8 @@ def train(preset:str='seed', # a key of PRESETS
     ours = world > 1 and not torch.distributed.is_initialized()  # a process group we start, we end
     rank, world, device = start_distributed(device)
     spread = DistributedTraining(rank, world) if world > 1 else None
-    try: return _run(s, resumed, name, models_dir, path, device, 'none' if rank else progress, [*([spread] if spread else []), *(cbs or [])])
+    try: return _run(s, resumed, name, models_dir, path, device, 'none' if rank else progress, [*([spread] if spread else []), *(cbs or [])],
+                     mixed_precision)
     finally:
         if spread: spread.restore_ctrl_c()
         if ours and torch.distributed.is_initialized(): torch.distributed.destroy_process_group()

@@ -112,3 +112,16 @@ def test_piped_output_is_a_plain_table(tmp_path, mnist_folder):
     assert len(lines) == 4 and lines[0].split()[:2] == ['epoch', 'train_loss'] and lines[1].split()[0] == '0', proc.stdout
     assert '[' not in proc.stdout and '\r' not in proc.stdout
     assert ' after 1 epoch, ' in lines[2] and lines[3] == 'model saved to models/fast.safetensors'
+
+def test_mixed_precision_flags(tmp_path, mnist_folder):
+    "--mixed-precision trains the forward pass in bfloat16 on the CPU (recorded in the summary and the checkpoint), --no-mixed-precision in float32; both learn."
+    runs = {}
+    for flag in ('--mixed-precision', '--no-mixed-precision'):
+        proc = cli('train', '--preset', 'fast', '--subset', '3000', '--name', flag.strip('-'), '--json', flag, '--device', 'cpu', cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr
+        runs[flag] = json.loads(proc.stdout)
+        assert json.loads((tmp_path/'models'/f"{flag.strip('-')}.json").read_text())['precision'] == runs[flag]['precision']
+    assert (runs['--mixed-precision']['precision'], runs['--no-mixed-precision']['precision']) == ('bf16', 'fp32')
+    assert all(r['test_accuracy'] > 0.9 for r in runs.values())
+    assert runs['--mixed-precision']['test_accuracy'] != runs['--no-mixed-precision']['test_accuracy'] or \
+        runs['--mixed-precision']['valid_accuracy'] != runs['--no-mixed-precision']['valid_accuracy']  # really another computation
