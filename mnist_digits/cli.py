@@ -36,7 +36,8 @@ def _add_train(sub):
     p.add_argument('--data', help='folder with the MNIST files (default: $MNIST_DIGITS_DATA, else ./data, downloading if needed)')
     p.add_argument('--device', help='cpu, cuda or mps (default: the best available)')
     p.add_argument('--mixed-precision', action=argparse.BooleanOptionalAction,
-                   help='bfloat16 on the CPU, float16 on CUDA (default: where the hardware makes it fast: CUDA, or a CPU with AMX)')
+                   help='bfloat16 on the CPU, float16 on CUDA (default: where the hardware makes it fast: CUDA, or a CPU with AMX; '
+                        'a CPU without a bfloat16 unit gets slower)')
     p.add_argument('--resume', action='store_true', help='finish the interrupted run saved under --name')
     p.add_argument('--overwrite', action='store_true', help='replace a model (or interrupted run) already saved under --name')
     p.add_argument('--json', action='store_true', help='print one JSON object instead of the summary')
@@ -97,6 +98,8 @@ def run_train(args) -> int:
     "Train as the flags say; print the summary (or JSON); return the exit code."
     from mnist_digits.training import train  # imports fastai: only the commands that train pay for it
     overrides = _overrides(args)
+    if args.resume and args.mixed_precision is not None:
+        raise MnistError("--resume continues in the interrupted run's own precision; drop --mixed-precision/--no-mixed-precision")
     out = sys.stderr if args.json else sys.stdout
     with contextlib.redirect_stdout(out):  # progress bars and tables never mix with --json output
         result = train(args.preset, name=args.name, models_dir=args.models_dir, resume=args.resume, overwrite=args.overwrite, path=args.data,

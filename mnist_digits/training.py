@@ -26,8 +26,8 @@ from fastcore.basics import noop
 from fastcore.foundation import L
 
 # %% auto #0
-__all__ = ['resnet_learner', 'cpu_has_amx', 'precision_for', 'CPUMixedPrecision', 'make_learner', 'resume_paths', 'save_resume',
-           'read_resume', 'load_resume', 'EpochCheckpoint', 'start_distributed', 'DistributedTraining',
+__all__ = ['resnet_learner', 'cpu_has_amx', 'precision_for', 'CPUMixedPrecision', 'plain_forward', 'make_learner', 'resume_paths',
+           'save_resume', 'read_resume', 'load_resume', 'EpochCheckpoint', 'start_distributed', 'DistributedTraining',
            'TrainingInterrupted', 'TextTable', 'train']
 
 # %% ../nbs/04_training.ipynb #4a27f824
@@ -63,22 +63,34 @@ def precision_for(device:torch.device, # where training runs
                   mixed_precision:bool|None=None, # None: where the hardware makes it fast (CUDA, or a CPU with AMX)
                  ) -> str:
     "'fp16' (CUDA), 'bf16' (CPU) or 'fp32': the precision a learner on `device` trains in."
+    if mixed_precision and device.type not in ('cuda', 'cpu'):
+        raise MnistError(f"mixed precision is for CUDA GPUs and CPUs, not {device.type}: train there without --mixed-precision")
     if mixed_precision is False or device.type not in ('cuda', 'cpu'): return 'fp32'  # (Apple's MPS: float32)
     if device.type == 'cuda': return 'fp16'
     return 'bf16' if mixed_precision or cpu_has_amx() else 'fp32'
 
+# %% ../nbs/04_training.ipynb #7a13f1e3
+def _bare(model:nn.Module) -> nn.Module:
+    "`model` itself, out of the `DistributedDataParallel` wrapper it has while training under torchrun."
+    return model.module if isinstance(model, DistributedDataParallel) else model
+
 # %% ../nbs/04_training.ipynb #6eeb2419
 class CPUMixedPrecision(Callback):
-    "bfloat16 autocast on the CPU for each batch's forward pass; the weights, loss and optimizer stay float32."
-    order = 10  # as fastai's MixedPrecision: before the other callbacks see the predictions
-    run_valid = False  # validation in float32, as the saved model answers: the table's accuracy is the summary's
-    autocast = None
-    def before_batch(self): self.autocast = torch.autocast('cpu', dtype=torch.bfloat16); self.autocast.__enter__()
-    def after_pred(self): self.leave(); self.learn.pred = self.pred.float()
-    def after_cancel_batch(self): self.leave()
-    def leave(self):
-        "Leave the batch's autocast region, if still in it (also after Ctrl-C in a forward pass)."
-        if self.autocast is not None: self.autocast.__exit__(None, None, None); self.autocast = None
+    "bfloat16 autocast on the CPU around the model's forward pass while it trains; weights, loss and optimizer stay float32."
+    order = 10  # as fastai's MixedPrecision
+    def before_fit(self):
+        model = _bare(self.learn.model)
+        if 'forward' in vars(model): return  # wrapped already, by a fit that Ctrl-C stopped before its after_fit
+        plain = model.forward
+        def forward(*args, **kwargs):
+            if not model.training: return plain(*args, **kwargs)  # evaluation: float32, as the saved model answers
+            with torch.autocast('cpu', dtype=torch.bfloat16): return plain(*args, **kwargs).float()
+        model.forward = forward  # this object's own attribute: the class and the state_dict are untouched
+    def after_fit(self): plain_forward(self.learn.model)
+
+def plain_forward(model:nn.Module):
+    "Undo `CPUMixedPrecision`'s wrapping of `model`'s forward pass, if it is there."
+    vars(_bare(model)).pop('forward', None)
 
 # %% ../nbs/04_training.ipynb #7854d784
 def make_learner(s:dict, # settings from settings_for
@@ -110,11 +122,6 @@ def resume_paths(models_dir, # the folder of the model's checkpoint
     "The weights and JSON paths of the resume checkpoint of model `name`."
     return checkpoint_paths(Path(models_dir)/f'{name}.resume')
 
-# %% ../nbs/04_training.ipynb #7a13f1e3
-def _bare(model:nn.Module) -> nn.Module:
-    "`model` itself, out of the `DistributedDataParallel` wrapper it has while training under torchrun."
-    return model.module if isinstance(model, DistributedDataParallel) else model
-
 # %% ../nbs/04_training.ipynb #cbd1655a
 def _flatten(obj, tensors:dict, prefix:str):
     "`obj` as JSON-able data, its tensors moved into `tensors` under keys starting with `prefix`."
@@ -139,14 +146,14 @@ def save_resume(learn:Learner, # the learner being trained
                 s:dict, # its settings, from settings_for
                 epochs_done:int, # epochs finished so far
                ):
-    "Write the resume checkpoint: model weights, optimizer state, settings and `epochs_done`."
+    "Write the resume checkpoint: model weights, optimizer state, settings, `epochs_done` and the precision."
     from safetensors.torch import save_file
     weights, meta = resume_paths(models_dir, name)
     weights.parent.mkdir(parents=True, exist_ok=True)
     tensors = {f'model.{k}': v.detach().cpu().contiguous() for k, v in _bare(learn.model).state_dict().items()}
     optimizer = _flatten(learn.opt.state_dict(), tensors, 'opt')
     atomic_write(weights, lambda tmp: save_file(tensors, tmp))
-    info = {'settings': s, 'epochs_done': epochs_done, 'optimizer': optimizer}
+    info = {'settings': s, 'epochs_done': epochs_done, 'optimizer': optimizer, 'precision': getattr(learn, 'precision', 'fp32')}
     atomic_write(meta, lambda tmp: Path(tmp).write_text(json.dumps(info, indent=2) + '\n'))
 
 # %% ../nbs/04_training.ipynb #8452a5db
@@ -360,7 +367,7 @@ def _run(s, resumed, name, models_dir, path, device, progress, cbs, mixed_precis
     try:
         with learn.no_bar() if progress != 'bar' else contextlib.nullcontext(): _fit(learn, s, checkpoint)
     except KeyboardInterrupt:
-        for cb in learn.cbs.filter(lambda cb: isinstance(cb, CPUMixedPrecision)): cb.leave()
+        plain_forward(learn.model)  # Ctrl-C skips fastai's after_fit, which unwraps it
         raise _interrupted(learn, s, name, models_dir, path, time.perf_counter() - start, checkpoint, world) from None
     if rank: return {'rank': rank, 'processes': world}  # process 0 measures and saves the model
     summary = _finish(learn, s, name, models_dir, path, time.perf_counter() - start, s['epochs'], finished=True, processes=world)
@@ -389,9 +396,11 @@ def train(preset:str='seed', # a key of PRESETS
     if progress not in ('bar', 'table', 'none'): raise MnistError(f"progress must be bar, table or none, not {progress!r}")
     given = sorted(k for k, v in overrides.items() if v is not None)
     if resume and given: raise MnistError(f"resume continues the interrupted run with its own settings; drop {', '.join(given)}")
+    if resume and mixed_precision is not None: raise MnistError("resume continues the interrupted run in its own precision; drop mixed_precision")
     name = name or preset
     resumed = read_resume(models_dir, name) if resume else {'epochs_done': 0}
     s = resumed['settings'] if resume else settings_for(preset, **overrides)
+    if resume and 'precision' in resumed: mixed_precision = resumed['precision'] != 'fp32'  # (older resume files: the default)
     world = int(os.environ.get('WORLD_SIZE', 1))  # under torchrun: the number of processes training this model
     _check_split(s, world, resume)
     _check_output(models_dir, name, resume, overwrite)
