@@ -2,7 +2,8 @@
 one-epoch recipe run alternately, data loading and inference. Writes a markdown report.
 
     python bench/bench.py                                   # fast and seed presets, 5 seeds each (a few minutes)
-    python bench/bench.py --presets fast --seeds 5 && python bench/bench.py --presets seed --seeds 3 --out bench/results-seed.md
+    python bench/bench.py --presets fast seed --seeds 5 --out bench/results-fast-seed.md      # bench/results.md, issue 14
+    python bench/bench.py --presets seed --seeds 3 --train-flags=--no-mixed-precision --out bench/results-seed-fp32.md
     python bench/bench.py --presets accurate --seeds 3      # long: minutes per seed
 
 Every preset run follows a run of the public one-epoch recipe (restated in plain PyTorch, in a fresh process too), and the
@@ -165,10 +166,11 @@ def main(argv=None):
         plain_speed = inference_speed(fast_model, repeats, plain=True) if Path(fast_model).stem.startswith('fast') else None
         predict_s = predict_process_seconds(fast_model, repeats)
     cache_s = cache_load_seconds(repeats)
-    print('\n'.join(report(results, recipes, command, peak, fast_model, speed, plain_speed, predict_s, cache_s, repeats)))
+    text = '\n'.join(report(results, recipes, command, peak, fast_model, speed, plain_speed, predict_s, cache_s, repeats))
+    print(text)
     if not args.smoke:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text('\n'.join(report(results, recipes, command, peak, fast_model, speed, plain_speed, predict_s, cache_s, repeats)))
+        Path(args.out).write_text(text)
 
 def report(results, recipes, command, peak, fast_model, speed, plain_speed, predict_s, cache_s, repeats) -> list:
     "The markdown report's lines: a table of the presets, the recipe runs alternating with each, and the fit-time ratios."
