@@ -11,13 +11,14 @@ import torch
 import torch.nn.functional as F
 from fastcore.basics import patch
 
-from .data import load_mnist, normalize
+from .data import MNIST_MEAN, MNIST_STD, load_mnist, normalize
 
 warnings.filterwarnings('ignore', message='`torch.jit.script` is deprecated', category=FutureWarning)  # fastai 2.8.7 on torch>=2.14: set once, here, before fastai's first import
 from fastai.data.core import DataLoaders
 
 # %% auto #0
-__all__ = ['augment', 'MnistTensors', 'TensorBatches', 'best_device', 'to_tensors', 'split_train_valid', 'mnist_dls']
+__all__ = ['augment', 'vary_handwriting', 'MnistTensors', 'TensorBatches', 'best_device', 'to_tensors', 'split_train_valid',
+           'mnist_dls']
 
 # %% ../nbs/01_loaders.ipynb #22e1c1c5
 def augment(x:torch.Tensor, # a float batch (N, 1, H, W)
@@ -36,6 +37,77 @@ def augment(x:torch.Tensor, # a float batch (N, 1, H, W)
     background = x.amin()  # the normalised value of a blank pixel
     return F.grid_sample(x - background, grid, align_corners=False, padding_mode='zeros') + background
 
+# %% ../nbs/01_loaders.ipynb #73bc2cef
+def _framed(ink:torch.Tensor, box:float=20., centre:float=14.) -> torch.Tensor:
+    "Each image of `ink` (N, 1, H, W; paper 0) resampled to 28x28: its ink's box fits `box` pixels, mass at `centre`."
+    n, _, h, w = ink.shape
+    rows, cols = (ink > 0.1).any(3)[:, 0], (ink > 0.1).any(2)[:, 0]
+    r, c = torch.arange(h, dtype=ink.dtype, device=ink.device), torch.arange(w, dtype=ink.dtype, device=ink.device)
+    height = torch.where(rows, r, -1.).amax(1) - torch.where(rows, r, 1e9).amin(1) + 1
+    width = torch.where(cols, c, -1.).amax(1) - torch.where(cols, c, 1e9).amin(1) + 1
+    scale = box / torch.maximum(height, width).clamp(min=1)  # output pixels per input pixel
+    mass = ink.sum((1, 2, 3)).clamp(min=1e-6)
+    cy, cx = (ink.sum(3)[:, 0] * r).sum(1) / mass, (ink.sum(2)[:, 0] * c).sum(1) / mass
+    zero = torch.zeros_like(scale)
+    theta = torch.stack([torch.stack([28 / (w * scale), zero, (2 * cx + (27 - 2 * centre) / scale + 1) / w - 1], 1),
+                         torch.stack([zero, 28 / (h * scale), (2 * cy + (27 - 2 * centre) / scale + 1) / h - 1], 1)], 1)
+    return F.grid_sample(ink, F.affine_grid(theta, [n, 1, 28, 28], align_corners=False), align_corners=False)
+
+# %% ../nbs/01_loaders.ipynb #68391602
+def _pen(ink:torch.Tensor, amount:torch.Tensor) -> torch.Tensor:
+    "`ink` drawn with a thicker pen (`amount` > 0: towards a 3x3 dilation) or a thinner one (< 0: an erosion)."
+    thick, thin = F.max_pool2d(ink, 3, 1, 1), -F.max_pool2d(-ink, 3, 1, 1)
+    return torch.where(amount > 0, ink + amount * (thick - ink), ink - amount * (thin - ink))
+
+def _warp_grid(n:int, size:int, degrees, shear, aspect, elastic, rand) -> torch.Tensor:
+    "A sampling grid per image: a rotation, a shear (slant), a change of width, and a smooth random warp."
+    angle, slant = (rand(n) * 2 - 1) * degrees * torch.pi / 180, (rand(n) * 2 - 1) * shear
+    wide = torch.exp((rand(n) * 2 - 1) * aspect)
+    cos, sin, zero = torch.cos(angle), torch.sin(angle), torch.zeros(n, device=angle.device)
+    theta = torch.stack([torch.stack([cos * wide, cos * slant - sin, zero], 1),
+                         torch.stack([sin * wide, sin * slant + cos, zero], 1)], 1)
+    grid = F.affine_grid(theta, [n, 1, size, size], align_corners=False)
+    field = F.interpolate(torch.randn(n, 2, 4, 4, device=angle.device), size=(size, size), mode='bicubic')
+    return grid + field.permute(0, 2, 3, 1) * (elastic * 2 / size) * rand(n).view(n, 1, 1, 1)
+
+# %% ../nbs/01_loaders.ipynb #8c80797f
+def _low_resolution(ink:torch.Tensor, share:float, rand) -> torch.Tensor:
+    "`ink` with a `share` of its images scanned small (7 to 14 pixels a side) and enlarged again."
+    low = rand(len(ink)) < share
+    if low.any():
+        side = int(torch.randint(7, 15, ()))
+        small = F.interpolate(ink[low], size=(side, side), mode='area')
+        ink = ink.clone(); ink[low] = F.interpolate(small, size=(28, 28), mode='bicubic').clamp(0, 1)
+    return ink
+
+# %% ../nbs/01_loaders.ipynb #2d188238
+def vary_handwriting(x:torch.Tensor, # a normalised float batch (N, 1, 28, 28)
+                     p:float=0.8, # share of the images that are varied; the others are left as they are
+                     pen:float=1., # largest change of pen width (1: up to a 3x3 dilation)
+                     degrees:float=12., shear:float=0.35, # largest rotation and slant either way
+                     aspect:float=0.3, elastic:float=1.5, # largest log change of width; warp in pixels
+                     low_res:float=0.25, blur:float=0.2, # shares scanned at low resolution, and blurred
+                     gamma:float=0.5, # largest log change of the ink's gamma (fainter or bolder grey levels)
+                    ) -> torch.Tensor:
+    "Vary each image of `x` as other people's handwriting varies, framed as `to_mnist` frames a digit."
+    rand = lambda *shape: torch.rand(*shape, device=x.device)
+    n, ink = len(x), (x.float() * MNIST_STD + MNIST_MEAN).clamp(0, 1)
+    width = (rand(n) * 2 - 1) * pen
+    varied = _pen(ink, torch.where(width < 0, 0.6 * width, width).view(n, 1, 1, 1))  # erosion: at most 0.6 of one
+    varied = F.grid_sample(F.pad(varied, (6,) * 4), _warp_grid(n, 40, degrees, shear, aspect, elastic, rand), align_corners=False)
+    varied = _low_resolution(_framed(varied), low_res, rand)
+    soft = F.avg_pool2d(F.pad(varied, (1,) * 4, mode='replicate'), 3, 1)
+    varied = torch.where((rand(n) < blur).view(n, 1, 1, 1), soft, varied)
+    varied = (varied / varied.amax((1, 2, 3), keepdim=True).clamp(min=1e-6)) ** torch.exp((rand(n) * 2 - 1) * gamma).view(n, 1, 1, 1)
+    out = torch.where((rand(n) < p).view(n, 1, 1, 1), varied, ink)
+    return ((out - MNIST_MEAN) / MNIST_STD).to(x.dtype)
+
+# %% ../nbs/01_loaders.ipynb #6ff72918
+def _augmented(xb:torch.Tensor, kind:bool|str) -> torch.Tensor:
+    "`xb` augmented as `kind` says: False not at all, True by `augment`, 'handwriting' by `vary_handwriting`."
+    if kind == 'handwriting': return vary_handwriting(xb)
+    return augment(xb) if kind else xb
+
 # %% ../nbs/01_loaders.ipynb #2b22d217
 class MnistTensors:
     "Images (N, 1, 28, 28) uint8 and labels (N,) int64 on one device, indexable like a dataset."
@@ -47,7 +119,7 @@ class MnistTensors:
 # %% ../nbs/01_loaders.ipynb #3a916e9f
 class TensorBatches:
     "Batches sliced out of a `MnistTensors`, normalised (and augmented) on its device; fastai's `Learner` takes it as a `DataLoader`."
-    def __init__(self, dataset:MnistTensors, bs:int=256, shuffle:bool=False, drop_last:bool=False, augment:bool=False,
+    def __init__(self, dataset:MnistTensors, bs:int=256, shuffle:bool=False, drop_last:bool=False, augment:bool|str=False,
                  rank:int=0, world:int=1): # under torchrun: this process's number, and how many share each batch
         self.dataset, self.bs, self.shuffle, self.drop_last, self.augment = dataset, bs, shuffle, drop_last, augment
         self.rank, self.world = rank, world
@@ -66,7 +138,7 @@ class TensorBatches:
                 idx = (idx if self.shuffle else torch.arange(i, min(i + self.bs, n), device=x.device)).tensor_split(self.world)[self.rank]
                 if len(idx) == 0: continue  # a last validation batch smaller than the number of processes
             xb = normalize(x[idx])
-            yield (augment(xb) if self.augment else xb), y[idx]
+            yield _augmented(xb, self.augment), y[idx]
 
 # %% ../nbs/01_loaders.ipynb #39ec7cd0
 @patch
@@ -120,7 +192,7 @@ def split_train_valid(n:int, # number of training images
 # %% ../nbs/01_loaders.ipynb #e691155e
 def mnist_dls(bs:int=256, # training batch size
               valid_size:int=5000, # training images held out for validation
-              augment:bool=False, # random rotation, scale and shift of training batches
+              augment:bool|str=False, # True: rotation, scale and shift; 'handwriting': vary_handwriting
               subset:int|None=None, # train on only this many images (for quick looks and tests)
               seed:int=42, # fixes the validation split and the subset
               device=None, # where batches live; default: the best available

@@ -138,7 +138,6 @@ def _zigzag(s, rng):
 
 # %% ../nbs/07_not_a_digit.ipynb #0dcb6bc1
 SHAPES = {  # name: how to draw it, given an ImageDraw, the side of its square, a pen width and the random generator
-    'ring': lambda draw, s, w, rng: draw.ellipse([0.1*s, 0.1*s, 0.9*s, 0.9*s], outline=255, width=w),
     'disc': lambda draw, s, w, rng: draw.ellipse([0.1*s, rng.uniform(0.1, 0.5)*s, 0.9*s, 0.9*s], fill=255),
     'box': lambda draw, s, w, rng: draw.rectangle([0.1*s, rng.uniform(0.1, 0.5)*s, 0.9*s, 0.9*s], outline=255, width=w),
     'block': lambda draw, s, w, rng: draw.rectangle([0.1*s, rng.uniform(0.1, 0.5)*s, 0.9*s, 0.9*s], fill=255),

@@ -380,7 +380,7 @@ def _rank_and_world() -> tuple[int, int]:
     return (d.get_rank(), d.get_world_size()) if d.is_available() and d.is_initialized() else (0, 1)
 
 # %% ../nbs/04_training.ipynb #31df4a28
-def train(preset:str='seed', # a key of PRESETS
+def train(preset:str='handwriting', # a key of PRESETS
           name:str|None=None, # the checkpoint's name in models_dir; default: the preset's name
           models_dir='models', # where checkpoints go
           resume:bool=False, # continue the interrupted run saved under name
