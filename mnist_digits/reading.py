@@ -13,7 +13,7 @@ from scipy import ndimage
 
 from .data import MnistError, load_mnist
 from .inference import (BLANK, BlankImage, _check_show_dir, _opened, as_model, center_digit, image_files, ink_of,
-                                    predict, predict_mnist, save_seen, seen_path)
+                                    not_a_digit_probability, predict, predict_mnist, save_seen, seen_path)
 
 # %% auto #0
 __all__ = ['STYLES', 'MAX_MARKS', 'compose', 'components', 'merge_stacked', 'attach_fragments', 'split_wide', 'digit_boxes',
@@ -135,8 +135,10 @@ def _read_cuts(ink:np.ndarray, box:tuple, height:float, model) -> list:
     if len(edges) > 40: return _cuts(ink, box, _pieces(box, height))  # a texture, not digits: too many candidates to read
     pairs = [(a, b) for a in edges for b in edges if 0.2 * height <= b - a <= 1.4 * height and ink[y0:y1, x0+a:x0+b].any()]
     if not pairs: return []
-    answers = predict_mnist(np.stack([center_digit(ink[y0:y1, x0+a:x0+b]) for a, b in pairs]), model, guard=None)
-    score = {pair: np.log(a.probability) + 0.5 - 3 * ((pair[1] - pair[0]) / height - 0.6) ** 2 for pair, a in zip(pairs, answers)}
+    pieces = np.stack([center_digit(ink[y0:y1, x0+a:x0+b]) for a, b in pairs])
+    answers, doubt = predict_mnist(pieces, model, guard=None), not_a_digit_probability(pieces)
+    score = {pair: np.log(a.probability) + 0.5 * np.log(1.001 - d) + 0.5 - 3 * ((pair[1] - pair[0]) / height - 0.6) ** 2
+             for pair, a, d in zip(pairs, answers, doubt)}
     best = {0: (0., [])}  # right edge of the pieces so far: (their total score, their right edges)
     for b in edges[1:]:
         options = [(best[a][0] + score[a, b], best[a][1] + [b]) for a in best if (a, b) in score]
