@@ -144,7 +144,7 @@ def _respond(sketch, upload, mode:str, source:str, model) -> tuple:
     if source == 'upload': return show_answer(upload, mode, model)
     return show_answer(sketch, mode, model, empty=BLANK_CANVAS)
 
-def make_app(model=None, # a module, a checkpoint path, or None for the newest in models_dir
+def make_app(model=None, # a module, a checkpoint path, or None (see choose_model)
              models_dir='models',
             ) -> gr.Blocks:
     "The draw-a-digit page and its API, answering with `model`; analytics off."

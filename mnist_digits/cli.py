@@ -18,13 +18,14 @@ __all__ = ['FINETUNE_HELP', 'FINETUNE_FLAGS', 'run_train', 'run_evaluate', 'run_
 def _add_train(sub):
     p = sub.add_parser('train', allow_abbrev=False, help='train a preset, measure it on the test set, save it to models/',
                        description='Train a model on MNIST, report its test accuracy and save it as NAME.safetensors + NAME.json.')
-    p.add_argument('--preset', default='seed', choices=list(PRESETS), help='recipe to start from (default: seed, the brief\'s CNN)')
+    p.add_argument('--preset', default='handwriting', choices=list(PRESETS),
+                   help='recipe to start from (default: handwriting, the classic CNN trained on varied handwriting)')
     p.add_argument('--arch', help=f"architecture: {', '.join(ARCHITECTURES)} (default: the preset's)")
     p.add_argument('--epochs', type=int, help='number of epochs (a pretrained resnet first trains its new head alone for one more)')
     p.add_argument('--lr', type=float, help='peak learning rate of the one-cycle schedule (a pretrained resnet: its head\'s; the body learns slower)')
     p.add_argument('--batch-size', dest='bs', type=int, help='training batch size')
     p.add_argument('--wd', type=float, help='weight decay')
-    p.add_argument('--augment', action=argparse.BooleanOptionalAction, help='random rotation, scale and shift of training images')
+    p.add_argument('--augment', action=argparse.BooleanOptionalAction, help='random rotation, scale and shift of training images (--no-augment: none)')
     p.add_argument('--label-smoothing', type=float, help='label smoothing of the loss (0 = none)')
     p.add_argument('--pretrained', action=argparse.BooleanOptionalAction,
                    help='start from ImageNet weights, downloaded once into $TORCH_HOME (the resnet preset does; --no-pretrained: random weights)')
@@ -63,7 +64,8 @@ def _add_predict(sub):
                                    'Each image is made MNIST-like first: grey, white ink on black, fitted in 20x20, centred by mass. '
                                    'An image that holds no digit (blank, a letter, a scribble, a photo) is answered "not a digit".')
     p.add_argument('images', nargs='+', metavar='IMAGE_OR_FOLDER', help='image files, or folders of them')
-    p.add_argument('--model', help='the model (.safetensors or .json; default: the newest in --models-dir)')
+    p.add_argument('--model', help='the model (.safetensors or .json; default: the newest in --models-dir, '
+                                   'else the one that ships with mnist_digits)')
     p.add_argument('--models-dir', default='models', help='where to look for the newest model (default: models)')
     p.add_argument('--always-guess', action='store_true', help='name a digit even for images the guard says hold none (a blank image is still "not a digit")')
     p.add_argument('--show', metavar='DIR', help='save the 28x28 image the model saw for each file in DIR')
@@ -153,7 +155,8 @@ def _add_read(sub):
                        description='Read the number written left to right in each image or folder of images: find the digits, '
                                    'make each MNIST-like as predict does, read them, and join them. A mark that is not a digit is reported.')
     p.add_argument('images', nargs='+', metavar='IMAGE_OR_FOLDER', help='image files, or folders of them')
-    p.add_argument('--model', help='the model (.safetensors or .json; default: the newest in --models-dir)')
+    p.add_argument('--model', help='the model (.safetensors or .json; default: the newest in --models-dir, '
+                                   'else the one that ships with mnist_digits)')
     p.add_argument('--models-dir', default='models', help='where to look for the newest model (default: models)')
     p.add_argument('--always-guess', action='store_true', help='read every mark as a digit, even those that look like none')
     p.add_argument('--show', metavar='DIR', help='save the 28x28 image the model saw for each digit in DIR (NAME.digitK.28x28.png)')
@@ -199,7 +202,8 @@ def _add_finetune(sub):
                                    'MNIST-like as predict does, a seeded share is held out, and fastai fine_tune trains the output layer, then all layers, '
                                    'with MNIST images mixed in. Saves a new model (never the source) and prints the accuracy before and after.')
     p.add_argument('folder', metavar='FOLDER', help='subfolders 0/ to 9/ of labelled pictures')
-    p.add_argument('--from', dest='model', metavar='MODEL', help='the model to start from (default: the newest in --models-dir)')
+    p.add_argument('--from', dest='model', metavar='MODEL', help='the model to start from (default: the newest in '
+                   '--models-dir, else the one that ships with mnist_digits)')
     p.add_argument('--name', help='the new model\'s name (default: the source\'s name with -ft)')
     p.add_argument('--models-dir', default='models', help='where the new model goes, and the default source is found (default: models)')
     for flag, kind in FINETUNE_FLAGS.items():
@@ -220,6 +224,8 @@ def run_finetune(args) -> int:
         f, before, after = r['finetune'], r['before'], r['after']
         print(f"held-out pictures ({f['held_out']}): {before['held_out']:.1%} -> {after['held_out']:.1%}; "
               f"MNIST test set: {before['mnist_test']:.2%} -> {after['mnist_test']:.2%}")
+        print(f"refused as not a digit: {before['held_out_refused']:.1%} -> {after['held_out_refused']:.1%} of them "
+              f"(guard threshold {r['guard']['threshold']} -> {r['guard_threshold']})")
         print(f"model saved to {r['model']} (from {r['parent']['model']}, {f['pictures']} pictures, {f['seconds']:.1f} s of fine-tuning)")
     return 1 if r['problems'] else 0
 
@@ -240,7 +246,8 @@ def _add_app(sub):
                        description='Serve a web page to draw a digit (or a number) or upload a photo, with the answer, its top-3 probabilities '
                                    'and the 28x28 picture the model saw; and API endpoints /predict and /read for gradio_client, '
                                    'answering with the JSON of predict --json and read --json. Needs Gradio: pip install "mnist_digits[app]".')
-    p.add_argument('--model', help='the model (.safetensors or .json; default: the newest in --models-dir)')
+    p.add_argument('--model', help='the model (.safetensors or .json; default: the newest in --models-dir, '
+                                   'else the one that ships with mnist_digits)')
     p.add_argument('--models-dir', default='models', help='where to look for the newest model (default: models)')
     p.add_argument('--host', default='127.0.0.1', help='the address to serve on (default: 127.0.0.1, this machine only; 0.0.0.0 for every network)')
     p.add_argument('--port', type=_port, default=7860, help='the port to serve on (default: 7860)')
@@ -250,7 +257,8 @@ def _add_app(sub):
 # %% ../nbs/10_cli.ipynb #7cc9e4ed
 def run_app(args) -> int:
     "Serve the draw-a-digit app until Ctrl-C; return the exit code."
-    model = find_model(args.model, args.models_dir)  # said before the two seconds of importing Gradio
+    from mnist_digits.inference import choose_model
+    model = choose_model(args.model, args.models_dir)  # said before the two seconds of importing Gradio
     try: from mnist_digits.app import serve
     except ModuleNotFoundError as e:
         if e.name != 'gradio': raise

@@ -14,9 +14,10 @@ from PIL import Image
 from sklearn.datasets import load_digits
 
 from .data import MnistError, load_mnist
-from .inference import BlankImage, IMAGE_SUFFIXES, as_model, to_mnist
+from .inference import (BlankImage, IMAGE_SUFFIXES, as_model, choose_model, guard_threshold, load_guard,
+                                    not_a_digit_probability, to_mnist)
 from .loaders import TensorBatches, best_device, to_tensors
-from .model import arch_name, checkpoint_paths, find_model, model_accuracy, save_model
+from .model import arch_name, checkpoint_paths, model_accuracy, save_model
 
 from fastai.callback.schedule import fine_tune  # noqa: F401 (patches Learner.fine_tune)
 from fastai.data.core import DataLoaders
@@ -26,8 +27,8 @@ from fastai.optimizer import Adam
 from fastai.torch_core import params, set_seed
 
 # %% auto #0
-__all__ = ['sklearn_digit_pictures', 'write_digit_folder', 'labelled_images', 'read_labelled', 'folder_sha256', 'body_and_head',
-           'finetune_data', 'finetune']
+__all__ = ['sklearn_digit_pictures', 'write_digit_folder', 'labelled_images', 'read_labelled', 'folder_sha256', 'adapt_threshold',
+           'body_and_head', 'finetune_data', 'finetune']
 
 # %% ../nbs/08a_finetune.ipynb #eb22c878
 def sklearn_digit_pictures() -> tuple[list[Image.Image], np.ndarray]:
@@ -83,6 +84,16 @@ def folder_sha256(items:list, # from labelled_images
     for path, digit in items: h.update(f'{Path(path).relative_to(folder).as_posix()}\0'.encode()); h.update(Path(path).read_bytes())
     return h.hexdigest()
 
+# %% ../nbs/08a_finetune.ipynb #b07a65d1
+def adapt_threshold(doubt:np.ndarray, # the guard's not-a-digit probability for each of your pictures
+                    own:float, # the guard's own threshold
+                    share:float=0.995, # the share of your pictures to pass
+                    cap:float=0.999, # the highest threshold allowed
+                   ) -> float:
+    "`own` if it passes `share` of your pictures, else just above their `share` quantile, at most `cap`."
+    above = float(np.quantile(doubt, share)) if len(doubt) else 0.
+    return own if above <= own else max(own, min(round(above + 0.01, 4), cap))
+
 # %% ../nbs/08a_finetune.ipynb #3d7715b2
 def body_and_head(model:nn.Sequential) -> list:
     "fastai's splitter for our architectures: the parameters before the last layer with weights, and that layer's."
@@ -123,9 +134,10 @@ def _target(source:Path, name, models_dir, overwrite:bool) -> Path:
     return weights
 
 # %% ../nbs/08a_finetune.ipynb #463d2938
-def _measure(model, x, y, x_test, y_test) -> dict:
-    "Accuracy on the held-out pictures and on MNIST's test set."
-    return {'held_out': model_accuracy(model, x, y), 'mnist_test': model_accuracy(model, x_test, y_test)}
+def _measure(model, x, y, x_test, y_test, doubt, threshold) -> dict:
+    "Accuracies on the held-out pictures and MNIST's test set; the held-out share refused at `threshold`."
+    return {'held_out': model_accuracy(model, x, y), 'mnist_test': model_accuracy(model, x_test, y_test),
+            'held_out_refused': float((doubt > threshold).mean())}
 
 # %% ../nbs/08a_finetune.ipynb #55b7ff06
 def _check_settings(epochs, freeze_epochs, lr, lr_mult, valid_pct, mix_mnist):
@@ -137,9 +149,19 @@ def _check_settings(epochs, freeze_epochs, lr, lr_mult, valid_pct, mix_mnist):
     if not 0 < valid_pct < 1: raise MnistError(f"valid_pct must be between 0 and 1 (a share of the pictures), not {valid_pct}")
     if not 0 <= mix_mnist <= 60_000: raise MnistError(f"mix_mnist must be from 0 to 60,000 MNIST images, not {mix_mnist}")
 
+# %% ../nbs/08a_finetune.ipynb #193cfef1
+def _fine_tune(net, dls, epochs:int, freeze_epochs:int, lr:float, lr_mult:float) -> tuple[nn.Module, float]:
+    "fastai's `fine_tune` of `net` on `dls`: the trained network, and the seconds it took."
+    learn = Learner(dls, net.to(dls.device), loss_func=nn.CrossEntropyLoss(), opt_func=Adam, splitter=body_and_head,
+                    metrics=accuracy)
+    learn.remove_cb(CastToTensor)
+    start = time.perf_counter()
+    with learn.no_bar(), learn.no_logging(): learn.fine_tune(epochs, base_lr=lr, freeze_epochs=freeze_epochs, lr_mult=lr_mult)
+    return learn.model, time.perf_counter() - start
+
 # %% ../nbs/08a_finetune.ipynb #dd13b1a3
 def finetune(folder, # subfolders 0/ ... 9/ of your pictures
-             model=None, # the checkpoint to start from; default the newest in models_dir
+             model=None, # the checkpoint to start from; default: as choose_model picks it
              name:str|None=None, # the new checkpoint's name; default SOURCE-ft
              models_dir='models', # where the new checkpoint goes (and the default source is found)
              epochs:int=8, # epochs of all layers, after the head's
@@ -153,7 +175,7 @@ def finetune(folder, # subfolders 0/ ... 9/ of your pictures
             ) -> dict:
     "Fine-tune `model` on the pictures in `folder`; save it as a new checkpoint; the numbers before and after."
     _check_settings(epochs, freeze_epochs, lr, lr_mult, valid_pct, mix_mnist)
-    source = checkpoint_paths(find_model(model, models_dir))[0]
+    source = checkpoint_paths(choose_model(model, models_dir))[0]
     items = labelled_images(folder)
     weights = _target(source, name, models_dir, overwrite)
     x, y, problems = read_labelled(items)
@@ -161,19 +183,19 @@ def finetune(folder, # subfolders 0/ ... 9/ of your pictures
     set_seed(seed, reproducible=True)
     dls = finetune_data(x, y, valid_pct, mix_mnist, seed=seed)
     x_valid, y_valid = dls.valid.dataset.x[:, 0].cpu().numpy(), dls.valid.dataset.y.cpu().numpy()
-    _, _, x_test, y_test = load_mnist()
-    before = _measure(net, x_valid, y_valid, x_test, y_test)
-    learn = Learner(dls, net.to(dls.device), loss_func=nn.CrossEntropyLoss(), opt_func=Adam, splitter=body_and_head, metrics=accuracy)
-    learn.remove_cb(CastToTensor)
-    start = time.perf_counter()
-    with learn.no_bar(), learn.no_logging(): learn.fine_tune(epochs, base_lr=lr, freeze_epochs=freeze_epochs, lr_mult=lr_mult)
-    seconds = time.perf_counter() - start
-    after = _measure(learn.model, x_valid, y_valid, x_test, y_test)
-    meta = net.meta
-    info = {'parent': {'model': source.name, 'weights_sha256': meta.get('weights_sha256')},
+    x_fit = dls.train.dataset.x[:len(x) - len(y_valid), 0].cpu().numpy()  # yours come first
+    guard, (_, _, x_test, y_test) = load_guard(), load_mnist()
+    doubt = not_a_digit_probability(x_valid, guard)
+    before = _measure(net, x_valid, y_valid, x_test, y_test, doubt, guard_threshold(net, guard))
+    tuned, seconds = _fine_tune(net, dls, epochs, freeze_epochs, lr, lr_mult)
+    threshold = adapt_threshold(not_a_digit_probability(x_fit, guard), guard.meta['threshold'])
+    after = _measure(tuned, x_valid, y_valid, x_test, y_test, doubt, threshold)
+    info = {'parent': {'model': source.name, 'weights_sha256': net.meta.get('weights_sha256')},
             'finetune': {'folder_sha256': folder_sha256(items, folder), 'pictures': len(x), 'left_out': len(problems),
                          'held_out': len(y_valid), 'epochs': epochs, 'freeze_epochs': freeze_epochs, 'lr': lr, 'lr_mult': lr_mult,
                          'mix_mnist': mix_mnist, 'seed': seed, 'seconds': round(seconds, 2)},
-            'before': before, 'after': after, 'test_accuracy': after['mnist_test']}
-    save_model(learn.model.cpu(), weights, meta['arch'], meta.get('arch_kwargs'), **info)
+            'before': before, 'after': after, 'test_accuracy': after['mnist_test'],
+            'guard_threshold': threshold,  # predict's for this model (guard_threshold), with the guard it is for:
+            'guard': {'weights_sha256': guard.meta.get('weights_sha256'), 'threshold': guard.meta['threshold']}}
+    save_model(tuned.cpu(), weights, net.meta['arch'], net.meta.get('arch_kwargs'), **info)
     return {'model': str(weights), **info, 'problems': problems}

@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_inference.ipynb #84f06b1a
 from __future__ import annotations
-import warnings
+import sys, warnings
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
@@ -16,12 +16,13 @@ from PIL import Image, UnidentifiedImageError
 from scipy import ndimage
 
 from .data import MnistError, atomic_write, writable_folder
-from .model import find_model, load_model, logits
+from .model import find_model, load_model, logits, newest_model, read_meta
 
 # %% auto #0
-__all__ = ['MAX_PIXELS', 'MIN_SIDE', 'MNIST_CENTRE', 'GUARD', 'BLANK', 'IMAGE_SUFFIXES', 'open_image', 'BlankImage', 'ink_of',
-           'center_digit', 'to_mnist', 'Prediction', 'as_model', 'load_guard', 'not_a_digit_probability',
-           'predict_mnist', 'predict', 'image_files', 'seen_path', 'save_seen', 'predict_files']
+__all__ = ['MAX_PIXELS', 'MIN_SIDE', 'MNIST_CENTRE', 'SHIPPED_MODEL', 'GUARD', 'BLANK', 'IMAGE_SUFFIXES', 'open_image',
+           'BlankImage', 'ink_of', 'center_digit', 'to_mnist', 'Prediction', 'choose_model', 'as_model', 'load_guard',
+           'not_a_digit_probability', 'guard_threshold', 'predict_mnist', 'predict', 'image_files', 'seen_path',
+           'save_seen', 'predict_files']
 
 # %% ../nbs/06_inference.ipynb #b8bdbb5d
 MAX_PIXELS = 40_000_000  # larger images are refused before decoding (a 40-megapixel photo still passes)
@@ -156,11 +157,29 @@ class Prediction(NamedTuple):
     reason: str|None = None # why the answer is None
     probabilities: list|None = None # the model's probability for each digit, 0 to 9 (None for a blank image)
 
+# %% ../nbs/06_inference.ipynb #adec5e10
+SHIPPED_MODEL = files('mnist_digits')/'handwriting.safetensors'  # the digit model when you have none
+
+def choose_model(model=None, # a checkpoint (NAME, NAME.json or NAME.safetensors), or None
+                 models_dir='models', # where to look for the newest model when model is None
+                ) -> Path:
+    "`model`'s checkpoint, else the newest in `models_dir`, else the shipped one (said on stderr)."
+    if model is not None: return find_model(model)
+    try: return newest_model(models_dir)
+    except MnistError: pass  # nothing trained there yet
+    shipped, measured = Path(SHIPPED_MODEL), read_meta(SHIPPED_MODEL).get('test_accuracy')
+    accuracy = f", {measured:.2%} on MNIST's test set" if measured is not None else ''
+    print(f"no model in {Path(models_dir)}/: using the model that ships with mnist_digits "
+          f"({shipped.stem}{accuracy}; train your own with mnist-digits train)", file=sys.stderr)
+    return shipped
+
 # %% ../nbs/06_inference.ipynb #d2eef99a
-def as_model(model=None, models_dir='models') -> torch.nn.Module:
-    "`model` itself if it is a module, else the checkpoint it names, else the newest in `models_dir`."
+def as_model(model=None, # a module, a checkpoint's path, or None, as for choose_model
+             models_dir='models',
+            ) -> torch.nn.Module:
+    "`model` itself if it is a module, else the checkpoint `choose_model` picks, loaded."
     if isinstance(model, torch.nn.Module): return model.eval()
-    return load_model(find_model(model, models_dir))
+    return load_model(choose_model(model, models_dir))
 
 # %% ../nbs/06_inference.ipynb #275ab9d8
 GUARD = files('mnist_digits')/'not_a_digit.safetensors'  # shipped with the package; trained in the "not a digit" chapter
@@ -179,6 +198,17 @@ def not_a_digit_probability(images:np.ndarray, # MNIST-format uint8 images (N, 2
     "The guard's probability that each image holds no digit, (N,)."
     return torch.softmax(logits(load_guard() if guard is None else guard, images, bs), 1)[:, 1].numpy()
 
+# %% ../nbs/06_inference.ipynb #1b39e5f5
+def guard_threshold(model, # a digit model; a loaded one carries its checkpoint's JSON as meta
+                    guard, # the guard that judges the images
+                   ) -> float:
+    "`guard`'s refusal threshold for `model`'s images: the model's own, else the guard's."
+    meta = getattr(model, 'meta', {})
+    made_for = meta.get('guard', {}).get('weights_sha256')  # the guard it was chosen for
+    if 'guard_threshold' not in meta or made_for not in (None, guard.meta.get('weights_sha256')):
+        return guard.meta['threshold']
+    return meta['guard_threshold']
+
 # %% ../nbs/06_inference.ipynb #9b442e41
 def _judged(probs:list, doubt:float|None, threshold:float) -> Prediction:
     "One `Prediction` from the model's ten probabilities, refused if the guard's `doubt` is above `threshold`."
@@ -196,7 +226,7 @@ def predict_mnist(images:np.ndarray, # MNIST-format uint8 images (N, 28, 28)
     probs = torch.softmax(logits(model, images, bs), 1).tolist()
     guard = load_guard() if guard is True else guard
     doubt = not_a_digit_probability(images, guard, bs).tolist() if guard is not None else [None] * len(images)
-    threshold = guard.meta['threshold'] if guard is not None else 1.
+    threshold = guard_threshold(model, guard) if guard is not None else 1.
     return [_judged(p, d, threshold) for p, d in zip(probs, doubt)]
 
 # %% ../nbs/06_inference.ipynb #791a2c38
@@ -208,7 +238,7 @@ def _mnist_or_none(image) -> np.ndarray|None:
     except BlankImage: return None
 
 def predict(images, # a path, PIL image or array, or a list of them; or an MNIST-format array (N, 28, 28)
-            model=None, # a module, a checkpoint path, or None for the newest in models_dir
+            model=None, # a module, a checkpoint path, or None (see choose_model)
             models_dir='models',
             bs:int=1024, # images per forward pass
             abstain:bool=True, # answer digit None for images the guard says hold no digit (blank images always get None)

@@ -96,8 +96,16 @@ def test_taken_port_and_missing_model(server, tmp_path):
     taken = cli('app', '--model', str(MODEL), '--port', str(server['port']), cwd=tmp_path, timeout=60)
     assert taken.returncode == 2 and taken.stderr.count('\n') == 1, taken.stderr
     assert f"cannot serve on 127.0.0.1:{server['port']}" in taken.stderr and 'give another --port' in taken.stderr
-    missing = cli('app', cwd=tmp_path, timeout=60)
-    assert missing.returncode == 2 and 'no model in models/' in missing.stderr and 'Traceback' not in missing.stderr
+    missing = cli('app', '--model', 'nothing', cwd=tmp_path, timeout=60)
+    assert missing.returncode == 2 and missing.stderr.count('\n') == 1 and 'no model at nothing.json' in missing.stderr
+
+def test_no_model_serves_the_shipped_one(server, tmp_path):
+    "With no models/ the app takes the model that ships with the package, says so in one line, then serves (here: a taken port)."
+    proc = cli('app', '--port', str(server['port']), cwd=tmp_path, timeout=60)
+    said, refused = proc.stderr.splitlines()
+    assert proc.returncode == 2 and 'Traceback' not in proc.stderr, proc.stderr
+    assert said.startswith('no model in models/: using the model that ships with mnist_digits (handwriting'), said
+    assert refused.startswith(f"mnist-digits app: error: cannot serve on 127.0.0.1:{server['port']}"), refused
 
 def test_space_folder_serves(tmp_path):
     "A Hugging Face Space written by write_space runs: its app.py serves the model and answers."

@@ -34,11 +34,29 @@ def test_finetune_saves_a_new_model_and_reports(folders):
     assert {p.name: p.read_bytes() for p in (folders/'models').iterdir() if p.name in source} == source  # untouched
     meta = json.loads((folders/'models'/'seed-ft.json').read_text())
     assert meta['finetune']['folder_sha256'] == r['finetune']['folder_sha256'] and len(meta['finetune']['folder_sha256']) == 64
+    guard = json.loads((ROOT/'mnist_digits'/'not_a_digit.json').read_text())
+    assert r['guard'] == meta['guard'] == {'weights_sha256': guard['weights_sha256'], 'threshold': guard['threshold']}
+    assert meta['guard_threshold'] == r['guard_threshold'] and guard['threshold'] <= r['guard_threshold'] <= 0.999
+    assert all(0 <= r[k]['held_out_refused'] <= 1 for k in ('before', 'after'))
     loads = run_python("import sys; from mnist_digits.model import load_model; load_model('models/seed-ft.safetensors'); "
                        "print(any(m.split('.')[0] == 'fastai' for m in sys.modules))", folders)
     assert loads.returncode == 0 and loads.stdout.strip() == 'False', loads.stderr  # loads without fastai
     again = cli('finetune', 'mine', '--from', 'models/seed.safetensors', cwd=folders, timeout=120)
     assert again.returncode == 2 and 'seed-ft.safetensors already exists' in again.stderr and again.stderr.count('\n') == 1
+
+def test_finetune_without_a_model_starts_from_the_shipped_one(folders, tmp_path):
+    "With no models/, the shipped model is fine-tuned (said in one line); the summary names the adapted guard threshold."
+    proc = cli('finetune', str(folders/'mine'), '--epochs', '1', '--freeze-epochs', '0', '--mix-mnist', '0', cwd=tmp_path, timeout=300)
+    assert proc.returncode == 1, proc.stderr  # the unreadable picture
+    said, left_out = proc.stderr.splitlines()
+    assert said.startswith('no model in models/: using the model that ships with mnist_digits (handwriting, '), said
+    assert left_out.endswith('notes.png is not an image Pillow can read: give a PNG, JPEG, BMP, GIF, TIFF or WebP file: left out')
+    meta = json.loads((tmp_path/'models'/'handwriting-ft.json').read_text())
+    assert meta['parent']['model'] == 'handwriting.safetensors'
+    accuracy, refused, saved = proc.stdout.splitlines()
+    assert accuracy.startswith('held-out pictures (40): ') and saved.startswith('model saved to models/handwriting-ft.safetensors')
+    assert refused == (f"refused as not a digit: {meta['before']['held_out_refused']:.1%} -> {meta['after']['held_out_refused']:.1%} "
+                       f"of them (guard threshold {meta['guard']['threshold']} -> {meta['guard_threshold']})")
 
 def _tree(root:Path, files:dict) -> Path:
     for name, content in files.items():
