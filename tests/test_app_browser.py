@@ -5,7 +5,7 @@ makes the README's picture of the page with the same drawing code:
 
     python tests/test_app_browser.py nbs/images/app.png
 """
-import os, subprocess, sys
+import os, re, subprocess, sys
 from pathlib import Path
 import pytest
 
@@ -43,9 +43,10 @@ def draw(page, strokes):
 def answer_after(page, action, timeout=20_000) -> str:
     "Do `action`, then wait for the page's verdict line to change and return it."
     verdict = page.locator('#verdict')
-    before = verdict.inner_text()
+    before = re.sub(r'^\d+\.\ds\s*', '', verdict.inner_text())  # an answer still on its way shows a timer ('0.4s') first
     action()
-    done = "([el, old]) => el.innerText !== old && !/\\d\\.\\ds/.test(el.innerText)"  # changed, and no running timer ('0.4s')
+    done = ("([el, old]) => el.innerText.replace(/^\\d+\\.\\ds\\s*/, '') !== old"
+            " && !/\\d\\.\\ds/.test(el.innerText)")  # changed (a late answer to an earlier action is not a change), and settled
     page.wait_for_function(done, arg=[verdict.element_handle(), before], timeout=timeout)
     return verdict.inner_text().strip()
 

@@ -127,7 +127,7 @@ def test_predict_says_not_a_digit(workdir, tmp_path):
     "Images with no digit are answered \"not a digit\" with the best guess, exit code 0; --always-guess names a digit."
     work, _ = workdir
     ys, xs = np.indices((120, 120))
-    pictures = {'square.png': (abs(ys - 60) < 40) & (abs(xs - 60) < 40), 'ring.png': abs(np.hypot(ys - 60, xs - 60) - 45) < 4,
+    pictures = {'square.png': (abs(ys - 60) < 40) & (abs(xs - 60) < 40), 'triangle.png': (ys > 20) & (ys < 100) & (abs(xs - 60) < (ys - 20) * 0.6),  # (a ring is a 0)
                 'noise.png': np.random.default_rng(0).random((120, 120)) < 0.5, 'grid.png': ((ys % 20) < 3) | ((xs % 20) < 3)}
     for name, ink in pictures.items(): Image.fromarray(np.where(ink, 20, 235).astype(np.uint8)).save(tmp_path/name)
     _digit_image(tmp_path/'seven.png')
