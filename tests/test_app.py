@@ -127,7 +127,8 @@ def test_ctrl_c_stops_the_server(tmp_path):
     "Ctrl-C (SIGINT) closes the server, frees the port, and exits 130 with one line, as every command does."
     port = free_port()
     proc = subprocess.Popen([SCRIPT, 'app', '--model', str(MODEL), '--port', str(port)], cwd=tmp_path,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,  # Ctrl-C as a terminal has it, even
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # when the tests run in the background
     try:
         wait_until_serving(proc, port)
         serving = first_line(proc)  # printed once the server is up: Ctrl-C from here on is a user's
