@@ -15,7 +15,7 @@ with warnings.catch_warnings():  # Gradio's tqdm complains, inside Jupyter, of a
     import gradio as gr
 from PIL import Image
 
-from .data import MnistError, atomic_write, writable_folder
+from .files import MnistError, atomic_write, writable_folder
 from .inference import as_model, predict_files
 from .model import checkpoint_paths, find_model
 from .reading import read_files

@@ -6,7 +6,7 @@
 from __future__ import annotations
 import argparse, contextlib, json, os, re, sys, time
 
-from .data import MnistError
+from .files import MnistError
 from .model import ARCHITECTURES, find_model
 from .presets import DEFAULTS, PRESETS
 

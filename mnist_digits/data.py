@@ -11,9 +11,12 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['MNIST_FILES', 'DATA_ENV', 'MIRRORS', 'MNIST_MEAN', 'MNIST_STD', 'MnistError', 'parse_idx', 'find_file',
-           'read_content', 'verify_content', 'data_folder', 'atomic_write', 'writable_folder', 'download_file',
-           'cache_path', 'load_mnist', 'show_digits', 'class_counts', 'normalize']
+__all__ = ['MNIST_FILES', 'DATA_ENV', 'MIRRORS', 'MNIST_MEAN', 'MNIST_STD', 'parse_idx', 'find_file', 'read_content',
+           'verify_content', 'data_folder', 'download_file', 'cache_path', 'load_mnist', 'show_digits', 'class_counts',
+           'normalize']
+
+# %% ../nbs/00_data.ipynb #c5f20000
+from .files import MnistError, atomic_write, writable_folder
 
 # %% ../nbs/00_data.ipynb #1deba329
 MNIST_FILES = {  # file name (decompressed) -> SHA-256 of its decompressed content
@@ -22,11 +25,6 @@ MNIST_FILES = {  # file name (decompressed) -> SHA-256 of its decompressed conte
     't10k-images-idx3-ubyte':  '0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7',
     't10k-labels-idx1-ubyte':  'ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2',
 }
-
-# %% ../nbs/00_data.ipynb #20da502c
-class MnistError(Exception):
-    "A problem the user can fix; the message says what is wrong and what to do."
-    exit_code = 2  # what the command line exits with
 
 # %% ../nbs/00_data.ipynb #69b07b37
 _IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: np.dtype('>i2'), 0x0C: np.dtype('>i4'),
@@ -94,62 +92,6 @@ def data_folder(path=None, # a folder the caller names, or None
     if path is not None: return Path(path), False
     if os.environ.get(DATA_ENV): return Path(os.environ[DATA_ENV]), False
     return Path('data'), True
-
-# %% ../nbs/00_data.ipynb #a7f957f2
-def _usual_permissions(path:Path, folder:bool) -> Path:
-    "Give `path` the permissions a plain open or mkdir would (tempfile, and some writers, make files owner-only)."
-    umask = os.umask(0); os.umask(umask)
-    path.chmod((0o777 if folder else 0o666) & ~umask)
-    return path
-
-def _temp_beside(path:Path, folder:bool) -> Path:
-    "A new, empty temporary file (a folder if `folder`) beside `path`, with the permissions a plain open or mkdir gives."
-    if folder: tmp = Path(tempfile.mkdtemp(prefix=f'.{path.name}.', dir=path.parent))
-    else:
-        fd, name = tempfile.mkstemp(prefix=f'.{path.name}.', dir=path.parent)
-        os.close(fd); tmp = Path(name)
-    return _usual_permissions(tmp, folder)
-
-def _discard(tmp:Path):
-    "Remove `tmp`, a file or a folder, if it is still there."
-    if tmp.is_dir(): shutil.rmtree(tmp, ignore_errors=True)
-    elif tmp.exists(): tmp.unlink()
-
-# %% ../nbs/00_data.ipynb #f22b7dc2
-def _swap_folder(new:Path, path:Path):
-    "Put folder `new` where folder `path` is; the old one goes aside first (a folder cannot be renamed over a full one)."
-    old = _temp_beside(path, folder=True)
-    os.replace(path, old)
-    try: os.replace(new, path)
-    except OSError: os.replace(old, path); raise  # the old folder back where it was
-    _discard(old)
-
-def atomic_write(path:Path, # the file (or folder) to write
-                 write, # called with a temporary path beside path; writes the content there
-                 folder:bool=False, # write fills a folder rather than a file
-                ) -> Path:
-    "Call `write(tmp)`, then rename `tmp` to `path`, so `path` is never half-written; return `path`."
-    path = Path(path)
-    tmp = _temp_beside(path, folder)
-    try:
-        write(tmp)
-        _usual_permissions(tmp, folder)  # again: a writer may have replaced the file (safetensors makes it owner-only)
-        if folder and path.is_dir(): _swap_folder(tmp, path)
-        else: os.replace(tmp, path)
-    finally: _discard(tmp)
-    return path
-
-# %% ../nbs/00_data.ipynb #294a8a36
-def writable_folder(folder:Path, # where files are about to be written
-                   ) -> Path:
-    "`folder`, made if need be, once a file has really been written there; else a `MnistError` that says why."
-    folder = Path(folder)
-    if folder.exists() and not folder.is_dir(): raise MnistError(f"{folder} is a file, not a folder: name a folder for the output")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        _discard(_temp_beside(folder/'probe', folder=False))
-    except OSError as e: raise MnistError(f"cannot write in {folder} ({e.strerror or e}): choose another folder") from None
-    return folder
 
 # %% ../nbs/00_data.ipynb #a0504b4d
 MIRRORS = [  # tried in turn; each serves <name>.gz

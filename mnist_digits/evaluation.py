@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .data import MnistError, atomic_write, load_mnist, writable_folder
+from .data import load_mnist
+from .files import MnistError, atomic_write, writable_folder
 from .model import checkpoint_paths, find_model, load_model, logits
 
 # %% auto #0

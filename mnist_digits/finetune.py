@@ -13,7 +13,8 @@ from torch import nn
 from PIL import Image
 from sklearn.datasets import load_digits
 
-from .data import MnistError, load_mnist
+from .data import load_mnist
+from .files import MnistError
 from .inference import (BlankImage, IMAGE_SUFFIXES, as_model, choose_model, guard_threshold, load_guard,
                                     not_a_digit_probability, to_mnist)
 from .loaders import TensorBatches, best_device, to_tensors

@@ -15,7 +15,7 @@ import torch
 from PIL import Image, UnidentifiedImageError
 from scipy import ndimage
 
-from .data import MnistError, atomic_write, writable_folder
+from .files import MnistError, atomic_write, writable_folder
 from .model import find_model, load_model, logits, newest_model, read_meta
 
 # %% auto #0

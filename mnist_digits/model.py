@@ -11,7 +11,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from .data import MNIST_FILES, MNIST_MEAN, MNIST_STD, MnistError, atomic_write, normalize
+from .data import MNIST_FILES, MNIST_MEAN, MNIST_STD, normalize
+from .files import MnistError, atomic_write
 
 # %% auto #0
 __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'ARCHITECTURES', 'OLD_NAMES', 'CHECKPOINT_FORMAT', 'seed_cnn', 'n_params',

@@ -14,7 +14,8 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 from scipy import ndimage
 from scipy.interpolate import make_interp_spline
 
-from .data import MnistError, load_mnist
+from .data import load_mnist
+from .files import MnistError
 from .inference import predict, to_mnist
 
 # %% auto #0

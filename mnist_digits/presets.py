@@ -5,7 +5,7 @@
 # %% ../nbs/03_presets.ipynb #218f4603
 from __future__ import annotations
 import math
-from .data import MnistError
+from .files import MnistError
 from .model import arch_name
 
 # %% auto #0

@@ -11,7 +11,8 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from .data import MnistError, load_mnist
+from .data import load_mnist
+from .files import MnistError
 from .inference import (BLANK, BlankImage, _check_show_dir, _opened, as_model, center_digit, image_files, ink_of,
                                     not_a_digit_probability, predict, predict_mnist, save_seen, seen_path)
 

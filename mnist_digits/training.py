@@ -11,7 +11,8 @@ import torch
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
-from .data import MnistError, atomic_write, load_mnist, writable_folder
+from .data import load_mnist
+from .files import MnistError, atomic_write, writable_folder
 from .loaders import best_device, mnist_dls, split_train_valid  # sets the filter for fastai's torch.jit warning
 from .model import arch_name, build_model, checkpoint_paths, grey_resnet18, model_accuracy, resnet18_imagenet_state, save_model
 from .presets import DEFAULTS, settings_for

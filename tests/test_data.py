@@ -85,7 +85,7 @@ def test_bad_file_gives_one_line_error(mnist_folder, tmp_path, spoil, message):
     name = 'train-labels-idx1-ubyte'
     content = gzip.decompress((user/f'{name}.gz').read_bytes())
     (user/f'{name}.gz').unlink(); (user/name).write_bytes(spoil(content))
-    proc = run_python("from mnist_digits.data import *\ntry: load_mnist()\nexcept MnistError as e: print(e); raise SystemExit(3)",
+    proc = run_python("from mnist_digits.data import *\nfrom mnist_digits.files import MnistError\ntry: load_mnist()\nexcept MnistError as e: print(e); raise SystemExit(3)",
                       tmp_path, {'MNIST_DIGITS_DATA': str(user)})
     assert proc.returncode == 3, proc.stderr
     lines = proc.stdout.strip().splitlines()
