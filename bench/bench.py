@@ -92,7 +92,8 @@ def recipe_data(smoke:bool=False):
 
 def inference_speed(model_path:str, repeats:int=5, plain:bool=False) -> float:
     "Images per second of batched prediction (batches of 1024) over the 10,000 test images, median of `repeats`; `plain`: without test-time averaging."
-    from mnist_digits.model import ShiftAverage, load_model, logits
+    from mnist_digits.model import ShiftAverage, logits
+    from mnist_digits.checkpoints import load_model
     model = load_model(model_path)
     if plain and isinstance(model, ShiftAverage): model = model.net
     _, _, xt, _ = load_mnist()

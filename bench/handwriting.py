@@ -166,7 +166,7 @@ def main(argv=None):
     if args.what == 'reading': return reading(args.models)
     if args.what == 'report': return report(ROOT/'bench'/'results-handwriting.json')
     if args.what == 'variants': return run_variants(args.models or list(VARIANTS), args.out)
-    from mnist_digits.model import load_model
+    from mnist_digits.checkpoints import load_model
     sets = load_sets()
     rows = {m: measure(load_model(m), sets) for m in args.models}
     print(table(rows))
@@ -262,7 +262,7 @@ def train_variant(name:str, models_dir:Path) -> dict:
         for (mod, attr), f in saved.items(): setattr(mod, attr, f)
 
 def run_variants(names:list, out:Path):
-    from mnist_digits.model import load_model
+    from mnist_digits.checkpoints import load_model
     sets, done = load_sets(), (json.loads(out.read_text()) if out.exists() else {})
     for name in names:
         start = time.perf_counter()
@@ -276,7 +276,8 @@ def run_variants(names:list, out:Path):
 def report(out:Path):
     """Measure every trained variant again with the shipped guard (and the seed model with the guard it had before),
     plus test-time averaging and a two-model ensemble; write the JSON and a markdown table beside it."""
-    from mnist_digits.model import load_model, ShiftAverage, model_accuracy
+    from mnist_digits.model import ShiftAverage, model_accuracy
+    from mnist_digits.checkpoints import load_model
     from mnist_digits.data import load_mnist
     from mnist_digits.inference import load_guard
     sets, runs = load_sets(), json.loads(out.read_text())

@@ -9,14 +9,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from .files import MnistError, atomic_write, writable_folder
 
 # %% auto #0
-__all__ = ['MNIST_FILES', 'DATA_ENV', 'MIRRORS', 'MNIST_MEAN', 'MNIST_STD', 'parse_idx', 'find_file', 'read_content',
-           'verify_content', 'data_folder', 'download_file', 'cache_path', 'load_mnist', 'show_digits', 'class_counts',
-           'normalize']
-
-# %% ../nbs/00_data.ipynb #c5f20000
-from .files import MnistError, atomic_write, writable_folder
+__all__ = ['MNIST_FILES', 'MIRRORS', 'MNIST_MEAN', 'MNIST_STD', 'load_mnist', 'show_digits', 'class_counts', 'normalize']
 
 # %% ../nbs/00_data.ipynb #1deba329
 MNIST_FILES = {  # file name (decompressed) -> SHA-256 of its decompressed content
@@ -26,69 +22,73 @@ MNIST_FILES = {  # file name (decompressed) -> SHA-256 of its decompressed conte
     't10k-labels-idx1-ubyte':  'ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2',
 }
 
-# %% ../nbs/00_data.ipynb #69b07b37
+# %% ../nbs/00_data.ipynb #f4fcd1ee
 _IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: np.dtype('>i2'), 0x0C: np.dtype('>i4'),
                0x0D: np.dtype('>f4'), 0x0E: np.dtype('>f8')}  # IDX type code -> numpy type
 
 def _idx_header(content:bytes, name:str) -> tuple:
-    "The value type, the shape and the header length of IDX `content`; a `MnistError` naming `name` if malformed."
+    "The value type, shape and header length of IDX `content`; a `MnistError` if malformed."
     if len(content) < 4 or content[0] != 0 or content[1] != 0 or content[2] not in _IDX_DTYPES:
-        raise MnistError(f"{name} is not an IDX file (bad magic number {content[:4].hex() or 'none'}): "
+        magic = content[:4].hex() or 'none'
+        raise MnistError(f"{name} is not an IDX file (bad magic number {magic}): "
                          "replace it with the original MNIST file")
     dtype, ndim = np.dtype(_IDX_DTYPES[content[2]]), content[3]
     header = 4 + 4*ndim
-    if len(content) < header: raise MnistError(f"{name} is truncated inside its header: replace it with the original file")
+    if len(content) < header:
+        raise MnistError(f"{name} is truncated inside its header: replace it with the original file")
     return dtype, tuple(int(d) for d in np.frombuffer(content, '>u4', count=ndim, offset=4)), header
 
-# %% ../nbs/00_data.ipynb #a0de8736
-def parse_idx(content:bytes, # the decompressed bytes of an IDX file
-              name:str='IDX file', # how to call the file in an error message
-             ) -> np.ndarray:
-    "Decode IDX `content` into an array, refusing anything malformed with a `MnistError` that names `name`."
+# %% ../nbs/00_data.ipynb #960e8f47
+def _parse_idx(content:bytes, # the decompressed bytes of an IDX file
+               name:str='IDX file', # how to call the file in an error message
+              ) -> np.ndarray:
+    "Decode IDX `content` into an array; a `MnistError` naming `name` if it is malformed."
     dtype, shape, header = _idx_header(content, name)
     expected = header + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
     if len(content) != expected:
         what = 'truncated' if len(content) < expected else 'longer than its header says'
         raise MnistError(f"{name} is {what} ({len(content):,} bytes, its header says {expected:,}): "
                          "replace it with the original file")
-    return np.frombuffer(content, dtype, offset=header).reshape(shape).astype(dtype.newbyteorder('='))
+    array = np.frombuffer(content, dtype, offset=header).reshape(shape)
+    return array.astype(dtype.newbyteorder('='))  # in the machine's byte order
 
-# %% ../nbs/00_data.ipynb #150fc899
-def find_file(folder:Path, # where to look
-              name:str, # a key of MNIST_FILES
-             ) -> Path|None:
+# %% ../nbs/00_data.ipynb #b29c5647
+def _find_file(folder:Path, # where to look
+               name:str, # a key of MNIST_FILES
+              ) -> Path|None:
     "The path of `name` or `name.gz` in `folder`, or `None` if neither is there."
     for candidate in (Path(folder)/name, Path(folder)/f'{name}.gz'):
         if candidate.is_file(): return candidate
     return None
 
-# %% ../nbs/00_data.ipynb #4881a6ce
-def read_content(path:Path, # a file, gzip-compressed or not
-                ) -> bytes:
+# %% ../nbs/00_data.ipynb #6f3345f7
+def _read_content(path:Path, # a file, gzip-compressed or not
+                 ) -> bytes:
     "The decompressed bytes of `path`, gzip-compressed or not."
     data = Path(path).read_bytes()
     if data[:2] != b'\x1f\x8b': return data
     try: return gzip.decompress(data)
     except (OSError, EOFError, gzip.BadGzipFile) as e:
-        raise MnistError(f"{path} is a damaged gzip file ({e}): delete it and download it again") from None
+        msg = f"{path} is a damaged gzip file ({e}): delete it and download it again"
+        raise MnistError(msg) from None
 
-# %% ../nbs/00_data.ipynb #7733fdf3
-def verify_content(content:bytes, # decompressed bytes
-                   name:str, # a key of MNIST_FILES
-                   path, # where content came from, named in the error message
-                  ) -> bytes:
-    "Return `content` if its SHA-256 is the published one for `name`, else raise a `MnistError` naming `path`."
+# %% ../nbs/00_data.ipynb #a8f701a5
+def _verify_content(content:bytes, # decompressed bytes
+                    name:str, # a key of MNIST_FILES
+                    path, # where content came from, named in the error message
+                   ) -> bytes:
+    "`content` if its SHA-256 is the published one for `name`, else a `MnistError` naming `path`."
     if hashlib.sha256(content).hexdigest() != MNIST_FILES[name]:
         raise MnistError(f"{path} does not match the published SHA-256 of {name}: "
                          "the file is damaged or not MNIST; delete it and download it again")
     return content
 
-# %% ../nbs/00_data.ipynb #9bef6e94
+# %% ../nbs/00_data.ipynb #0953867f
 DATA_ENV = 'MNIST_DIGITS_DATA'  # environment variable naming a folder that holds the four files
 
 def data_folder(path=None, # a folder the caller names, or None
                ) -> tuple[Path, bool]:
-    "Where to read MNIST: `path`, else `$MNIST_DIGITS_DATA`, else `./data`; and whether that folder is ours to write."
+    "Where to read MNIST (`path`, `$MNIST_DIGITS_DATA`, `./data`), and whether we may write there."
     if path is not None: return Path(path), False
     if os.environ.get(DATA_ENV): return Path(os.environ[DATA_ENV]), False
     return Path('data'), True
@@ -106,28 +106,31 @@ def _fetch(url:str, dest:Path, timeout:float=30, progress:bool=True) -> Path:
     with urllib.request.urlopen(url, timeout=timeout) as response, open(dest, 'wb') as f:
         size, chunk = int(response.headers.get('Content-Length') or 0), 1 << 16
         blocks = iter(lambda: response.read(chunk), b'')
-        if progress:  # no bar object otherwise: fastprogress's console bar prints as soon as it is made
+        if progress:  # no bar object otherwise: fastprogress's console bar prints when made
             from fastprogress.fastprogress import progress_bar
-            blocks = progress_bar(blocks, total=-(-size // chunk) if size else 'noinfer', leave=False)
+            total = -(-size // chunk) if size else 'noinfer'
+            blocks = progress_bar(blocks, total=total, leave=False)
             blocks.comment = url
         for block in blocks: f.write(block)
     return dest
 
-# %% ../nbs/00_data.ipynb #ec98ec57
-def download_file(name:str, # a key of MNIST_FILES
-                  folder:Path, # where <name>.gz goes
-                  mirrors:list=MIRRORS, # base URLs tried in turn
-                  progress:bool=True, # show a progress bar
-                 ) -> Path:
-    "Download `name` from the first mirror that serves it with the right content; return its path in `folder`."
+# %% ../nbs/00_data.ipynb #1d37b748
+def _download_file(name:str, # a key of MNIST_FILES
+                   folder:Path, # where <name>.gz goes
+                   mirrors:list=MIRRORS, # base URLs tried in turn
+                   progress:bool=True, # show a progress bar
+                  ) -> Path:
+    "Download `name` from the first mirror that serves the right content; return its path."
     folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
     dest, problems = folder/f'{name}.gz', []
     for mirror in mirrors:
         url = mirror.rstrip('/') + f'/{name}.gz'
-        try: return atomic_write(dest, lambda tmp: verify_content(read_content(_fetch(url, tmp, progress=progress)), name, url))
+        fetch = lambda tmp: _verify_content(_read_content(_fetch(url, tmp, progress=progress)), name, url)
+        try: return atomic_write(dest, fetch)
         except (OSError, urllib.error.URLError, MnistError) as e: problems.append(f'{url}: {e}')
-    raise MnistError(f"could not download {name}.gz from any mirror ({'; '.join(problems)}): download the four MNIST "
-                     f"files by hand into {folder} or any folder, and name it with --data or ${DATA_ENV}")
+    raise MnistError(f"could not download {name}.gz from any mirror ({'; '.join(problems)}): "
+                     f"download the four MNIST files by hand into {folder} or any folder, "
+                     f"and name it with --data or ${DATA_ENV}")
 
 # %% ../nbs/00_data.ipynb #907eae44
 def _source_key(files:dict) -> str:
@@ -135,38 +138,43 @@ def _source_key(files:dict) -> str:
     key = {}
     for name, path in sorted(files.items()):
         st = path.stat()
-        key[name] = [str(path.resolve()), st.st_size, st.st_mtime_ns, hashlib.sha256(path.read_bytes()).hexdigest()]
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        key[name] = [str(path.resolve()), st.st_size, st.st_mtime_ns, digest]
     return json.dumps(key, sort_keys=True)
 
-# %% ../nbs/00_data.ipynb #5dcef671
-def cache_path(source:Path, # the folder that holds the four MNIST files
-              ) -> Path:
+# %% ../nbs/00_data.ipynb #1f93588d
+def _cache_path(source:Path, # the folder that holds the four MNIST files
+               ) -> Path:
     "Where the decoded arrays of the MNIST files in `source` are cached."
     tag = hashlib.sha256(str(Path(source).resolve()).encode()).hexdigest()[:12]
-    for folder in (Path('data')/'cache', Path(os.environ.get('XDG_CACHE_HOME', Path.home()/'.cache'))/'mnist_digits'):
+    user_cache = Path(os.environ.get('XDG_CACHE_HOME', Path.home()/'.cache'))/'mnist_digits'
+    for folder in (Path('data')/'cache', user_cache):
         try:
             folder.mkdir(parents=True, exist_ok=True)
             if os.access(folder, os.W_OK): return folder/f'mnist-{tag}.npz'
         except OSError: pass
     return Path(tempfile.gettempdir())/f'mnist_digits-{tag}.npz'
 
-# %% ../nbs/00_data.ipynb #d46a19b0
+# %% ../nbs/00_data.ipynb #61acc5f6
+_SPLITS = ('x_train', 'y_train', 'x_test', 'y_test')
+
 def _write_cache(path:Path, key:str, arrays:tuple):
     "Write `arrays` and their source fingerprint `key` to `path` atomically."
     def write(tmp):
-        with open(tmp, 'wb') as f: np.savez(f, key=np.array(key), **dict(zip(('x_train', 'y_train', 'x_test', 'y_test'), arrays)))
+        with open(tmp, 'wb') as f: np.savez(f, key=np.array(key), **dict(zip(_SPLITS, arrays)))
     atomic_write(path, write)
 
-# %% ../nbs/00_data.ipynb #24165f75
+# %% ../nbs/00_data.ipynb #c5fdbb9f
 def _read_cache(path:Path, key:str):
-    "The cached arrays if `path` holds a cache built from sources with fingerprint `key`, else `None`."
+    "The arrays cached in `path` if it was built from sources with fingerprint `key`, else `None`."
     if not path.is_file(): return None
     try:
         with np.load(path, allow_pickle=False) as f:
             if str(f['key']) != key: return None
-            return tuple(f[k] for k in ('x_train', 'y_train', 'x_test', 'y_test'))
-    except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as e:  # derived data: rebuild it
-        print(f"mnist_digits: the MNIST cache {path} is damaged ({e}); rebuilding it from the checked files", file=sys.stderr)
+            return tuple(f[k] for k in _SPLITS)
+    except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as e:  # rebuild it
+        print(f"mnist_digits: the MNIST cache {path} is damaged ({e}); "
+              "rebuilding it from the checked files", file=sys.stderr)
         return None
 
 # %% ../nbs/00_data.ipynb #1d2bcfa5
@@ -174,42 +182,44 @@ def _locate(folder:Path, ours:bool, mirrors:list, progress:bool=True) -> dict:
     "The path of each MNIST file in `folder`, downloading the missing ones when the folder is ours."
     files = {}
     for name in MNIST_FILES:
-        path = find_file(folder, name)
+        path = _find_file(folder, name)
         if path is None:
-            if not ours: raise MnistError(f"{name}(.gz) is not in {folder}: put the four MNIST files there, "
-                                          f"or unset ${DATA_ENV} and give no path to download them into ./data")
-            path = download_file(name, folder, mirrors, progress)
+            if not ours:
+                raise MnistError(f"{name}(.gz) is not in {folder}: put the four MNIST files there, "
+                                 f"or unset ${DATA_ENV} and give no path to download them into ./data")
+            path = _download_file(name, folder, mirrors, progress)
         files[name] = path
     return files
 
-# %% ../nbs/00_data.ipynb #63d30229
+# %% ../nbs/00_data.ipynb #3aedae57
 def _check(name:str, path:Path) -> np.ndarray:
-    "Parse `path` as the MNIST file `name`: its structure first (for a precise message), then its checksum."
-    content = read_content(path)
-    array = parse_idx(content, str(path))
-    verify_content(content, name, path)
+    "Parse `path` as the MNIST file `name`: its structure first (a precise message), then its checksum."
+    content = _read_content(path)
+    array = _parse_idx(content, str(path))
+    _verify_content(content, name, path)
     return array
 
-def _decode(name:str, path:Path, folder:Path, ours:bool, mirrors:list, progress:bool=True) -> np.ndarray:
+# %% ../nbs/00_data.ipynb #858984b7
+def _decode(name:str, path:Path, folder:Path, ours:bool, mirrors:list, progress=True) -> np.ndarray:
     "Check one file; in our own folder, replace a damaged file by a fresh download."
     try: return _check(name, path)
     except MnistError:
         if not ours: raise
         path.unlink()
-        return _check(name, download_file(name, folder, mirrors, progress))
+        return _check(name, _download_file(name, folder, mirrors, progress))
 
 # %% ../nbs/00_data.ipynb #83a809f8
-def load_mnist(path=None, # folder with the four files (.gz or not); default $MNIST_DIGITS_DATA, else ./data
+def load_mnist(path=None, # folder with the four files (.gz or not); default $MNIST_DIGITS_DATA or ./data
                mirrors:list=MIRRORS, # where to download from when ./data lacks a file
                progress:bool=True, # show a progress bar while downloading
               ) -> tuple:
-    "The standard split `(x_train, y_train, x_test, y_test)`: uint8 images (N, 28, 28) and uint8 labels."
+    "The standard split `(x_train, y_train, x_test, y_test)`: uint8 images (N, 28, 28) and labels."
     folder, ours = data_folder(path)
     files = _locate(folder, ours, mirrors, progress)
-    key, cache = _source_key(files), cache_path(folder)
+    key, cache = _source_key(files), _cache_path(folder)
     if (arrays := _read_cache(cache, key)) is not None: return arrays
     arrays = tuple(_decode(name, p, folder, ours, mirrors, progress) for name, p in files.items())
-    files = {name: find_file(folder, name) for name in MNIST_FILES}  # a damaged file may have been replaced
+    files = {name: _find_file(folder, name) for name in MNIST_FILES}  # a damaged file may be replaced
     _write_cache(cache, _source_key(files), arrays)
     return arrays
 
@@ -239,9 +249,9 @@ def class_counts(labels, # digit labels, any array-like
     return dict(enumerate(np.bincount(np.asarray(labels), minlength=10).tolist()))
 
 # %% ../nbs/00_data.ipynb #4f2d036b
-MNIST_MEAN, MNIST_STD = 0.1306604762738429, 0.3081078038564622  # of the 60,000 training images, pixels scaled to 0..1
+MNIST_MEAN, MNIST_STD = 0.1306604762738429, 0.3081078038564622  # of the training pixels, scaled to 0..1
 
 # %% ../nbs/00_data.ipynb #395bb5c9
 def normalize(x:torch.Tensor) -> torch.Tensor:
-    "uint8 pixels (0..255) as floats normalised with the training set's mean and standard deviation."
+    "uint8 pixels (0..255) as floats, normalised with the training set's mean and standard deviation."
     return (x.float() / 255 - MNIST_MEAN) / MNIST_STD

@@ -12,11 +12,12 @@ import torch
 
 from .data import load_mnist
 from .files import MnistError, atomic_write, writable_folder
-from .model import checkpoint_paths, find_model, load_model, logits
+from .checkpoints import checkpoint_paths, find_model, load_model
+from .model import logits
 
 # %% auto #0
 __all__ = ['confusion_matrix', 'class_metrics', 'evaluate', 'plot_confusion_matrix', 'top_losses', 'plot_top_losses',
-           'examples_markdown', 'report_dir', 'check_report_dir', 'write_report']
+           'report_dir', 'write_report']
 
 # %% ../nbs/05_evaluation.ipynb #85dca398
 def confusion_matrix(targets, predictions, n_classes:int=10) -> np.ndarray:
@@ -33,7 +34,8 @@ def class_metrics(cm:np.ndarray) -> list[dict]:
         precision = tp / predicted if predicted else 0.0
         recall = tp / actual if actual else 0.0
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        rows.append({'digit': c, 'precision': float(precision), 'recall': float(recall), 'f1': float(f1), 'support': int(actual)})
+        rows.append({'digit': c, 'precision': float(precision), 'recall': float(recall), 'f1': float(f1),
+                     'support': int(actual)})
     return rows
 
 # %% ../nbs/05_evaluation.ipynb #9fb7df81
@@ -74,7 +76,7 @@ def plot_confusion_matrix(cm:np.ndarray, title:str='Confusion matrix (test set)'
 
 # %% ../nbs/05_evaluation.ipynb #f13cdc00
 def top_losses(targets, probs, k:int=16) -> np.ndarray:
-    "Indices of the `k` images with the highest loss (lowest probability given to the true digit), worst first."
+    "Indices of the `k` images with the highest loss (lowest probability of the true digit), worst first."
     loss = -np.log(np.asarray(probs)[np.arange(len(targets)), np.asarray(targets)] + 1e-12)
     return np.argsort(-loss, kind='stable')[:k]
 
@@ -89,7 +91,7 @@ def plot_top_losses(images, targets, probs, k:int=16, ncols:int=8):
     return fig
 
 # %% ../nbs/05_evaluation.ipynb #a3804fe7
-def examples_markdown(targets, probs, n:int=20, seed:int=0) -> str:
+def _examples_markdown(targets, probs, n:int=20, seed:int=0) -> str:
     "A markdown table 'Digit | Predicted' for a seeded sample of `n` test images."
     idx = np.sort(np.random.default_rng(seed).choice(len(targets), n, replace=False))
     predicted = np.asarray(probs).argmax(1)
@@ -109,11 +111,13 @@ def report_dir(model_path) -> Path:
 def check_report_dir(folder:Path, # where a report is about to be written
                      overwrite:bool=False, # may an existing report there be replaced?
                     ) -> Path:
-    "`folder` once a report may go there (its parent writable, no report in the way unless `overwrite`); checked before any work."
+    "`folder`, once a report may go there: its parent writable, no report in the way unless `overwrite`."
     folder = Path(folder)
-    if folder.exists() and not folder.is_dir(): raise MnistError(f"{folder} is a file, not a folder: name a folder for the report")
+    if folder.exists() and not folder.is_dir():
+        raise MnistError(f"{folder} is a file, not a folder: name a folder for the report")
     if folder.exists() and not overwrite:
-        raise MnistError(f"{folder} already exists: name another folder with --report-dir, or --overwrite to replace it")
+        raise MnistError(f"{folder} already exists: "
+                         "name another folder with --report-dir, or --overwrite to replace it")
     writable_folder(folder.parent)
     return folder
 
@@ -122,13 +126,14 @@ def write_report(result:dict, # from evaluate
                  folder=None, # default: report_dir of the evaluated model
                  overwrite:bool=False, # replace a report already there
                 ) -> Path:
-    "Write metrics.json, confusion_matrix.png, top_losses.png and examples.md for `result`; return the folder."
+    "Write the report of `result` (metrics, two pictures, examples) into a folder; return the folder."
     import matplotlib.pyplot as plt
-    folder = check_report_dir(folder if folder is not None else report_dir(result['metrics']['model']), overwrite)
+    folder = check_report_dir(report_dir(result['metrics']['model']) if folder is None else folder, overwrite)
     def write(tmp:Path):
         (tmp/'metrics.json').write_text(json.dumps(result['metrics'], indent=2) + '\n')
-        for name, fig in (('confusion_matrix.png', plot_confusion_matrix(result['metrics']['confusion_matrix'])),
-                          ('top_losses.png', plot_top_losses(result['images'], result['targets'], result['probs']))):
+        figures = {'confusion_matrix.png': plot_confusion_matrix(result['metrics']['confusion_matrix']),
+                   'top_losses.png': plot_top_losses(result['images'], result['targets'], result['probs'])}
+        for name, fig in figures.items():
             fig.savefig(tmp/name, dpi=100, bbox_inches='tight'); plt.close(fig)
-        (tmp/'examples.md').write_text(examples_markdown(result['targets'], result['probs']))
+        (tmp/'examples.md').write_text(_examples_markdown(result['targets'], result['probs']))
     return atomic_write(folder, write, folder=True)

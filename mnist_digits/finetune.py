@@ -11,32 +11,24 @@ import numpy as np
 import torch
 from torch import nn
 from PIL import Image
-from sklearn.datasets import load_digits
 
 from .data import load_mnist
 from .files import MnistError
-from .inference import (BlankImage, IMAGE_SUFFIXES, as_model, choose_model, guard_threshold, load_guard,
-                                    not_a_digit_probability, to_mnist)
-from .loaders import TensorBatches, best_device, to_tensors
-from .model import arch_name, checkpoint_paths, model_accuracy, save_model
-
-from fastai.callback.schedule import fine_tune  # noqa: F401 (patches Learner.fine_tune)
-from fastai.data.core import DataLoaders
-from fastai.learner import CastToTensor, Learner
-from fastai.metrics import accuracy
-from fastai.optimizer import Adam
-from fastai.torch_core import params, set_seed
+from .inference import (BlankImage, IMAGE_SUFFIXES, as_model, choose_model, guard_threshold,
+                                    load_guard, not_a_digit_probability, to_mnist)
+from .model import model_accuracy
+from .checkpoints import checkpoint_paths, save_model
 
 # %% auto #0
-__all__ = ['sklearn_digit_pictures', 'write_digit_folder', 'labelled_images', 'read_labelled', 'folder_sha256', 'adapt_threshold',
-           'body_and_head', 'finetune_data', 'finetune']
+__all__ = ['labelled_images', 'body_and_head', 'finetune_data', 'finetune']
 
 # %% ../nbs/08a_finetune.ipynb #eb22c878
 def sklearn_digit_pictures() -> tuple[list[Image.Image], np.ndarray]:
-    "scikit-learn's 1,797 handwritten digits as 64x64 pictures of dark ink on white paper, and their labels."
+    "scikit-learn's 1,797 handwritten digits as 64x64 pictures (dark ink on white), and their labels."
+    from sklearn.datasets import load_digits  # a dev requirement: only demos and tests use these digits
     digits = load_digits()
-    pictures = [Image.fromarray((255 - d * 255 / 16).astype(np.uint8)).resize((64, 64), Image.Resampling.BICUBIC)
-                for d in digits.images]  # 8x8 with 17 levels, ink high: inverted and enlarged as a scan would be
+    ink = [(255 - d * 255 / 16).astype(np.uint8) for d in digits.images]  # 8x8, 17 levels: inverted
+    pictures = [Image.fromarray(i).resize((64, 64), Image.Resampling.BICUBIC) for i in ink]  # enlarged
     return pictures, digits.target.astype(np.int64)
 
 # %% ../nbs/08a_finetune.ipynb #10930609
@@ -56,37 +48,45 @@ def labelled_images(folder, # holds subfolders 0/ ... 9/ of pictures
                    ) -> list[tuple[Path, int]]:
     "Every picture in `folder`'s digit subfolders, with its digit, in a fixed order."
     folder = Path(folder)
-    if not folder.is_dir(): raise MnistError(f"{folder} is not a folder: give a folder with subfolders 0/ to 9/ of pictures")
+    if not folder.is_dir():
+        raise MnistError(f"{folder} is not a folder: give a folder with subfolders 0/ to 9/ of pictures")
     classes = sorted(p for p in folder.iterdir() if p.is_dir() and p.name in [str(d) for d in range(10)])
-    if not classes: raise MnistError(f"{folder} has no subfolders named 0 to 9: put each digit's pictures in a folder named after it")
-    found = [(p, int(c.name)) for c in classes for p in sorted(c.iterdir()) if p.suffix.lower() in IMAGE_SUFFIXES]
-    if not found: raise MnistError(f"{folder}'s digit folders hold no pictures ({', '.join(IMAGE_SUFFIXES)})")
-    if len({d for _, d in found}) < 2: raise MnistError(f"{folder} has pictures of one digit only: fine-tuning needs at least two")
+    if not classes: raise MnistError(f"{folder} has no subfolders named 0 to 9: "
+                                     "put each digit's pictures in a folder named after it")
+    found = [(p, int(c.name)) for c in classes for p in sorted(c.iterdir())
+             if p.suffix.lower() in IMAGE_SUFFIXES]
+    if not found:
+        raise MnistError(f"{folder}'s digit folders hold no pictures ({', '.join(IMAGE_SUFFIXES)})")
+    if len({d for _, d in found}) < 2:
+        raise MnistError(f"{folder} has pictures of one digit only: fine-tuning needs at least two")
     return found
 
 # %% ../nbs/08a_finetune.ipynb #b320754d
-def read_labelled(items:list, # from labelled_images
-                 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    "The MNIST-format images (N, 28, 28) and digits of `items` that can be read, and a line for each that cannot."
+def _read_labelled(items:list, # from labelled_images
+                  ) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    "The readable `items` as MNIST-format images (N, 28, 28) and digits; a line for each unreadable one."
     images, digits, problems = [], [], []
     for path, digit in items:
         try: images.append(to_mnist(path)); digits.append(digit)
         except BlankImage: problems.append(f"{path} is blank: left out")
         except MnistError as e: problems.append(f"{e}: left out")
-    if len(set(digits)) < 2: raise MnistError(f"fewer than two digits have pictures that can be read ({len(problems)} could not): nothing to learn")
+    if len(set(digits)) < 2: raise MnistError(f"fewer than two digits have pictures that can be read "
+                                              f"({len(problems)} could not): nothing to learn")
     return np.stack(images), np.array(digits, dtype=np.int64), problems
 
 # %% ../nbs/08a_finetune.ipynb #fd13f498
-def folder_sha256(items:list, # from labelled_images
-                  folder, # the folder they are in
-                 ) -> str:
+def _folder_sha256(items:list, # from labelled_images
+                   folder, # the folder they are in
+                  ) -> str:
     "A fingerprint of the pictures: SHA-256 over each one's path in `folder` and its bytes."
     h = hashlib.sha256()
-    for path, digit in items: h.update(f'{Path(path).relative_to(folder).as_posix()}\0'.encode()); h.update(Path(path).read_bytes())
+    for path, digit in items:
+        h.update(f'{Path(path).relative_to(folder).as_posix()}\0'.encode())
+        h.update(Path(path).read_bytes())
     return h.hexdigest()
 
 # %% ../nbs/08a_finetune.ipynb #b07a65d1
-def adapt_threshold(doubt:np.ndarray, # the guard's not-a-digit probability for each of your pictures
+def _adapt_threshold(doubt:np.ndarray, # the guard's not-a-digit probability for each of your pictures
                     own:float, # the guard's own threshold
                     share:float=0.995, # the share of your pictures to pass
                     cap:float=0.999, # the highest threshold allowed
@@ -97,9 +97,9 @@ def adapt_threshold(doubt:np.ndarray, # the guard's not-a-digit probability for 
 
 # %% ../nbs/08a_finetune.ipynb #3d7715b2
 def body_and_head(model:nn.Sequential) -> list:
-    "fastai's splitter for our architectures: the parameters before the last layer with weights, and that layer's."
+    "fastai's splitter for our networks: parameters before the last layer with weights; that layer's."
     last = max(i for i, layer in enumerate(model) if any(True for _ in layer.parameters()))
-    return [params(model[:last]), params(model[last:])]
+    return [list(model[:last].parameters()), list(model[last:].parameters())]
 
 # %% ../nbs/08a_finetune.ipynb #9bd9797d
 def finetune_data(x:np.ndarray, y:np.ndarray, # your pictures, MNIST-format, and their digits
@@ -108,8 +108,10 @@ def finetune_data(x:np.ndarray, y:np.ndarray, # your pictures, MNIST-format, and
                   bs:int=64, # batch size
                   seed:int=42, # fixes the split and the MNIST sample
                   device=None, # default: the best available
-                 ) -> DataLoaders:
+                 ):
     "fastai `DataLoaders`: your pictures with MNIST ones mixed in, and a seeded held-out share of yours."
+    from mnist_digits.loaders import TensorBatches, best_device, to_tensors  # first: it quiets a fastai warning
+    from fastai.data.core import DataLoaders  # imported by the functions that train, not by the module
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(x))
     n_valid = max(1, round(len(x) * valid_pct))
@@ -121,8 +123,9 @@ def finetune_data(x:np.ndarray, y:np.ndarray, # your pictures, MNIST-format, and
         xs.append(mx[pick]); ys.append(my[pick])
     device = best_device() if device is None else torch.device(device)
     n = sum(map(len, ys))
-    train_dl = TensorBatches(to_tensors(np.concatenate(xs), np.concatenate(ys)).to(device), bs, shuffle=True,
-                             drop_last=n % bs == 1)  # never a last batch of one image: batch norm (ResNet's head) cannot train on it
+    # never a last batch of one image: batch norm (ResNet's head) cannot train on it
+    train_dl = TensorBatches(to_tensors(np.concatenate(xs), np.concatenate(ys)).to(device), bs,
+                             shuffle=True, drop_last=n % bs == 1)
     valid_dl = TensorBatches(to_tensors(x[valid], y[valid]).to(device), 256)
     return DataLoaders(train_dl, valid_dl, device=device)
 
@@ -130,35 +133,63 @@ def finetune_data(x:np.ndarray, y:np.ndarray, # your pictures, MNIST-format, and
 def _target(source:Path, name, models_dir, overwrite:bool) -> Path:
     "The new checkpoint's weights path; never the source's, and not an existing one unless `overwrite`."
     weights = checkpoint_paths(Path(models_dir)/(name or f'{source.stem}-ft'))[0]
-    if weights.resolve() == source.resolve(): raise MnistError(f"{weights} is the model being fine-tuned: give another --name")
-    if weights.exists() and not overwrite: raise MnistError(f"{weights} already exists: give another --name, or --overwrite to replace it")
+    if weights.resolve() == source.resolve():
+        raise MnistError(f"{weights} is the model being fine-tuned: give another --name")
+    if weights.exists() and not overwrite:
+        raise MnistError(f"{weights} already exists: give another --name, or --overwrite to replace it")
     return weights
 
 # %% ../nbs/08a_finetune.ipynb #463d2938
 def _measure(model, x, y, x_test, y_test, doubt, threshold) -> dict:
-    "Accuracies on the held-out pictures and MNIST's test set; the held-out share refused at `threshold`."
+    "Accuracy on the held-out pictures and MNIST's test set; held-out share refused at `threshold`."
     return {'held_out': model_accuracy(model, x, y), 'mnist_test': model_accuracy(model, x_test, y_test),
             'held_out_refused': float((doubt > threshold).mean())}
 
 # %% ../nbs/08a_finetune.ipynb #55b7ff06
 def _check_settings(epochs, freeze_epochs, lr, lr_mult, valid_pct, mix_mnist):
     "Refuse, before any work, numbers fine-tuning cannot run with."
-    if epochs < 1: raise MnistError(f"epochs must be at least 1, not {epochs}")
-    if freeze_epochs < 0: raise MnistError(f"freeze_epochs must be zero or more, not {freeze_epochs}")
-    if not (math.isfinite(lr) and lr > 0): raise MnistError(f"lr must be a positive number, not {lr}")
-    if not (math.isfinite(lr_mult) and lr_mult >= 1): raise MnistError(f"lr_mult must be a number of at least 1, not {lr_mult}")
-    if not 0 < valid_pct < 1: raise MnistError(f"valid_pct must be between 0 and 1 (a share of the pictures), not {valid_pct}")
-    if not 0 <= mix_mnist <= 60_000: raise MnistError(f"mix_mnist must be from 0 to 60,000 MNIST images, not {mix_mnist}")
+    def bad(message): raise MnistError(message)
+    if epochs < 1: bad(f"epochs must be at least 1, not {epochs}")
+    if freeze_epochs < 0: bad(f"freeze_epochs must be zero or more, not {freeze_epochs}")
+    if not (math.isfinite(lr) and lr > 0): bad(f"lr must be a positive number, not {lr}")
+    if not (math.isfinite(lr_mult) and lr_mult >= 1):
+        bad(f"lr_mult must be a number of at least 1, not {lr_mult}")
+    if not 0 < valid_pct < 1:
+        bad(f"valid_pct must be between 0 and 1 (a share of the pictures), not {valid_pct}")
+    if not 0 <= mix_mnist <= 60_000:
+        bad(f"mix_mnist must be from 0 to 60,000 MNIST images, not {mix_mnist}")
 
 # %% ../nbs/08a_finetune.ipynb #193cfef1
-def _fine_tune(net, dls, epochs:int, freeze_epochs:int, lr:float, lr_mult:float) -> tuple[nn.Module, float]:
+def _fine_tune(net, dls, epochs:int, freeze_epochs:int, lr:float, lr_mult:float) -> tuple:
     "fastai's `fine_tune` of `net` on `dls`: the trained network, and the seconds it took."
-    learn = Learner(dls, net.to(dls.device), loss_func=nn.CrossEntropyLoss(), opt_func=Adam, splitter=body_and_head,
-                    metrics=accuracy)
+    from fastai.callback.schedule import fine_tune  # noqa: F401 (patches Learner.fine_tune)
+    from fastai.learner import CastToTensor, Learner
+    from fastai.metrics import accuracy
+    from fastai.optimizer import Adam
+    learn = Learner(dls, net.to(dls.device), loss_func=nn.CrossEntropyLoss(), opt_func=Adam,
+                    splitter=body_and_head, metrics=accuracy)
     learn.remove_cb(CastToTensor)
     start = time.perf_counter()
-    with learn.no_bar(), learn.no_logging(): learn.fine_tune(epochs, base_lr=lr, freeze_epochs=freeze_epochs, lr_mult=lr_mult)
+    with learn.no_bar(), learn.no_logging():
+        learn.fine_tune(epochs, base_lr=lr, freeze_epochs=freeze_epochs, lr_mult=lr_mult)
     return learn.model, time.perf_counter() - start
+
+# %% ../nbs/08a_finetune.ipynb #2b89a8b6
+def _yours(dls, n:int) -> tuple:
+    "Held-out images and digits of `finetune_data`'s loaders, and the training images that are yours."
+    x_valid, y_valid = dls.valid.dataset.x[:, 0].cpu().numpy(), dls.valid.dataset.y.cpu().numpy()
+    return x_valid, y_valid, dls.train.dataset.x[:n - len(y_valid), 0].cpu().numpy()  # yours come first
+
+# %% ../nbs/08a_finetune.ipynb #6c10146f
+def _record(source:Path, net, guard, folder_sha256:str, finetune:dict, before:dict, after:dict,
+            threshold:float) -> dict:
+    "The new checkpoint's record: parent, what it learnt from and how, numbers, the guard's threshold."
+    return {'parent': {'model': source.name, 'weights_sha256': net.meta.get('weights_sha256')},
+            'finetune': {'folder_sha256': folder_sha256, **finetune},
+            'before': before, 'after': after, 'test_accuracy': after['mnist_test'],
+            'guard_threshold': threshold,  # what predict uses for this model, and the guard it is for:
+            'guard': {'weights_sha256': guard.meta.get('weights_sha256'),
+                      'threshold': guard.meta['threshold']}}
 
 # %% ../nbs/08a_finetune.ipynb #dd13b1a3
 def finetune(folder, # subfolders 0/ ... 9/ of your pictures
@@ -174,29 +205,27 @@ def finetune(folder, # subfolders 0/ ... 9/ of your pictures
              seed:int=42,
              overwrite:bool=False, # may an existing checkpoint of that name be replaced?
             ) -> dict:
-    "Fine-tune `model` on the pictures in `folder`; save it as a new checkpoint; the numbers before and after."
+    "Fine-tune `model` on the pictures in `folder` into a new checkpoint; the numbers before and after."
+    from fastai.torch_core import set_seed
     _check_settings(epochs, freeze_epochs, lr, lr_mult, valid_pct, mix_mnist)
     source = checkpoint_paths(choose_model(model, models_dir))[0]
     items = labelled_images(folder)
     weights = _target(source, name, models_dir, overwrite)
-    x, y, problems = read_labelled(items)
+    x, y, problems = _read_labelled(items)
     net = as_model(source)
     set_seed(seed, reproducible=True)
     dls = finetune_data(x, y, valid_pct, mix_mnist, seed=seed)
-    x_valid, y_valid = dls.valid.dataset.x[:, 0].cpu().numpy(), dls.valid.dataset.y.cpu().numpy()
-    x_fit = dls.train.dataset.x[:len(x) - len(y_valid), 0].cpu().numpy()  # yours come first
+    x_valid, y_valid, x_fit = _yours(dls, len(x))
     guard, (_, _, x_test, y_test) = load_guard(), load_mnist()
     doubt = not_a_digit_probability(x_valid, guard)
     before = _measure(net, x_valid, y_valid, x_test, y_test, doubt, guard_threshold(net, guard))
     tuned, seconds = _fine_tune(net, dls, epochs, freeze_epochs, lr, lr_mult)
-    threshold = adapt_threshold(not_a_digit_probability(x_fit, guard), guard.meta['threshold'])
+    threshold = _adapt_threshold(not_a_digit_probability(x_fit, guard), guard.meta['threshold'])
     after = _measure(tuned, x_valid, y_valid, x_test, y_test, doubt, threshold)
-    info = {'parent': {'model': source.name, 'weights_sha256': net.meta.get('weights_sha256')},
-            'finetune': {'folder_sha256': folder_sha256(items, folder), 'pictures': len(x), 'left_out': len(problems),
-                         'held_out': len(y_valid), 'epochs': epochs, 'freeze_epochs': freeze_epochs, 'lr': lr, 'lr_mult': lr_mult,
-                         'mix_mnist': mix_mnist, 'seed': seed, 'seconds': round(seconds, 2)},
-            'before': before, 'after': after, 'test_accuracy': after['mnist_test'],
-            'guard_threshold': threshold,  # predict's for this model (guard_threshold), with the guard it is for:
-            'guard': {'weights_sha256': guard.meta.get('weights_sha256'), 'threshold': guard.meta['threshold']}}
+    counts = {'pictures': len(x), 'left_out': len(problems), 'held_out': len(y_valid)}
+    settings = dict(epochs=epochs, freeze_epochs=freeze_epochs, lr=lr, lr_mult=lr_mult,
+                    mix_mnist=mix_mnist, seed=seed, seconds=round(seconds, 2))
+    info = _record(source, net, guard, _folder_sha256(items, folder), {**counts, **settings},
+                   before, after, threshold)
     save_model(tuned.cpu(), weights, net.meta['arch'], net.meta.get('arch_kwargs'), **info)
     return {'model': str(weights), **info, 'problems': problems}

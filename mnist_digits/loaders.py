@@ -13,7 +13,8 @@ from fastcore.basics import patch
 
 from .data import MNIST_MEAN, MNIST_STD, load_mnist, normalize
 
-warnings.filterwarnings('ignore', message='`torch.jit.script` is deprecated', category=FutureWarning)  # fastai 2.8.7 on torch>=2.14: set once, here, before fastai's first import
+# fastai 2.8.7 on torch>=2.14 warns on import: the filter is set once, here, before fastai's first import
+warnings.filterwarnings('ignore', message='`torch.jit.script` is deprecated', category=FutureWarning)
 from fastai.data.core import DataLoaders
 
 # %% auto #0
@@ -37,9 +38,9 @@ def augment(x:torch.Tensor, # a float batch (N, 1, H, W)
     background = x.amin()  # the normalised value of a blank pixel
     return F.grid_sample(x - background, grid, align_corners=False, padding_mode='zeros') + background
 
-# %% ../nbs/01_loaders.ipynb #73bc2cef
+# %% ../nbs/01_loaders.ipynb #3bedeec9
 def _framed(ink:torch.Tensor, box:float=20., centre:float=14.) -> torch.Tensor:
-    "Each image of `ink` (N, 1, H, W; paper 0) resampled to 28x28: its ink's box fits `box` pixels, mass at `centre`."
+    "Each image of `ink` (N, 1, H, W; paper 0) as 28x28: its ink's box `box` pixels, mass at `centre`."
     n, _, h, w = ink.shape
     rows, cols = (ink > 0.1).any(3)[:, 0], (ink > 0.1).any(2)[:, 0]
     r, c = torch.arange(h, dtype=ink.dtype, device=ink.device), torch.arange(w, dtype=ink.dtype, device=ink.device)
@@ -48,17 +49,18 @@ def _framed(ink:torch.Tensor, box:float=20., centre:float=14.) -> torch.Tensor:
     scale = box / torch.maximum(height, width).clamp(min=1)  # output pixels per input pixel
     mass = ink.sum((1, 2, 3)).clamp(min=1e-6)
     cy, cx = (ink.sum(3)[:, 0] * r).sum(1) / mass, (ink.sum(2)[:, 0] * c).sum(1) / mass
-    zero = torch.zeros_like(scale)
-    theta = torch.stack([torch.stack([28 / (w * scale), zero, (2 * cx + (27 - 2 * centre) / scale + 1) / w - 1], 1),
-                         torch.stack([zero, 28 / (h * scale), (2 * cy + (27 - 2 * centre) / scale + 1) / h - 1], 1)], 1)
+    zero, move = torch.zeros_like(scale), (27 - 2 * centre) / scale
+    theta = torch.stack([torch.stack([28 / (w * scale), zero, (2 * cx + move + 1) / w - 1], 1),
+                         torch.stack([zero, 28 / (h * scale), (2 * cy + move + 1) / h - 1], 1)], 1)
     return F.grid_sample(ink, F.affine_grid(theta, [n, 1, 28, 28], align_corners=False), align_corners=False)
 
-# %% ../nbs/01_loaders.ipynb #68391602
+# %% ../nbs/01_loaders.ipynb #417f13cc
 def _pen(ink:torch.Tensor, amount:torch.Tensor) -> torch.Tensor:
-    "`ink` drawn with a thicker pen (`amount` > 0: towards a 3x3 dilation) or a thinner one (< 0: an erosion)."
+    "`ink` drawn with a thicker pen (`amount` > 0: towards a 3x3 dilation) or a thinner one (< 0)."
     thick, thin = F.max_pool2d(ink, 3, 1, 1), -F.max_pool2d(-ink, 3, 1, 1)
     return torch.where(amount > 0, ink + amount * (thick - ink), ink - amount * (thin - ink))
 
+# %% ../nbs/01_loaders.ipynb #9c6dfdaa
 def _warp_grid(n:int, size:int, degrees, shear, aspect, elastic, rand) -> torch.Tensor:
     "A sampling grid per image: a rotation, a shear (slant), a change of width, and a smooth random warp."
     angle, slant = (rand(n) * 2 - 1) * degrees * torch.pi / 180, (rand(n) * 2 - 1) * shear
@@ -80,7 +82,7 @@ def _low_resolution(ink:torch.Tensor, share:float, rand) -> torch.Tensor:
         ink = ink.clone(); ink[low] = F.interpolate(small, size=(28, 28), mode='bicubic').clamp(0, 1)
     return ink
 
-# %% ../nbs/01_loaders.ipynb #2d188238
+# %% ../nbs/01_loaders.ipynb #96c3fb8a
 def vary_handwriting(x:torch.Tensor, # a normalised float batch (N, 1, 28, 28)
                      p:float=0.8, # share of the images that are varied; the others are left as they are
                      pen:float=1., # largest change of pen width (1: up to a 3x3 dilation)
@@ -94,17 +96,19 @@ def vary_handwriting(x:torch.Tensor, # a normalised float batch (N, 1, 28, 28)
     n, ink = len(x), (x.float() * MNIST_STD + MNIST_MEAN).clamp(0, 1)
     width = (rand(n) * 2 - 1) * pen
     varied = _pen(ink, torch.where(width < 0, 0.6 * width, width).view(n, 1, 1, 1))  # erosion: at most 0.6 of one
-    varied = F.grid_sample(F.pad(varied, (6,) * 4), _warp_grid(n, 40, degrees, shear, aspect, elastic, rand), align_corners=False)
+    grid = _warp_grid(n, 40, degrees, shear, aspect, elastic, rand)
+    varied = F.grid_sample(F.pad(varied, (6,) * 4), grid, align_corners=False)
     varied = _low_resolution(_framed(varied), low_res, rand)
     soft = F.avg_pool2d(F.pad(varied, (1,) * 4, mode='replicate'), 3, 1)
     varied = torch.where((rand(n) < blur).view(n, 1, 1, 1), soft, varied)
-    varied = (varied / varied.amax((1, 2, 3), keepdim=True).clamp(min=1e-6)) ** torch.exp((rand(n) * 2 - 1) * gamma).view(n, 1, 1, 1)
+    varied = varied / varied.amax((1, 2, 3), keepdim=True).clamp(min=1e-6)
+    varied = varied ** torch.exp((rand(n) * 2 - 1) * gamma).view(n, 1, 1, 1)
     out = torch.where((rand(n) < p).view(n, 1, 1, 1), varied, ink)
     return ((out - MNIST_MEAN) / MNIST_STD).to(x.dtype)
 
 # %% ../nbs/01_loaders.ipynb #6ff72918
 def _augmented(xb:torch.Tensor, kind:bool|str) -> torch.Tensor:
-    "`xb` augmented as `kind` says: False not at all, True by `augment`, 'handwriting' by `vary_handwriting`."
+    "`xb` augmented: not at all (False), by `augment` (True) or by `vary_handwriting` ('handwriting')."
     if kind == 'handwriting': return vary_handwriting(xb)
     return augment(xb) if kind else xb
 
@@ -116,10 +120,12 @@ class MnistTensors:
     def __getitem__(self, i): return normalize(self.x[i]), self.y[i]
     def to(self, device): return MnistTensors(self.x.to(device), self.y.to(device))
 
-# %% ../nbs/01_loaders.ipynb #3a916e9f
+# %% ../nbs/01_loaders.ipynb #636873ca
 class TensorBatches:
-    "Batches sliced out of a `MnistTensors`, normalised (and augmented) on its device; fastai's `Learner` takes it as a `DataLoader`."
-    def __init__(self, dataset:MnistTensors, bs:int=256, shuffle:bool=False, drop_last:bool=False, augment:bool|str=False,
+    "Batches of a `MnistTensors`, normalised (and augmented) on its device; a `DataLoader` for fastai."
+    def __init__(self, dataset:MnistTensors, # the images and labels
+                 bs:int=256, shuffle:bool=False, drop_last:bool=False, # as torch's DataLoader
+                 augment:bool|str=False, # False, True (`augment`) or 'handwriting' (`vary_handwriting`)
                  rank:int=0, world:int=1): # under torchrun: this process's number, and how many share each batch
         self.dataset, self.bs, self.shuffle, self.drop_last, self.augment = dataset, bs, shuffle, drop_last, augment
         self.rank, self.world = rank, world
@@ -131,23 +137,25 @@ class TensorBatches:
     def __iter__(self):
         x, y, n = self.dataset.x, self.dataset.y, self.n
         order = torch.randperm(n, device=x.device) if self.shuffle else None
-        if self.shuffle and self.world > 1: torch.distributed.broadcast(order, 0)  # every process takes rank 0's order
+        if self.shuffle and self.world > 1: torch.distributed.broadcast(order, 0)  # every process: rank 0's order
         for i in range(0, len(self) * self.bs, self.bs):
             idx = order[i:i+self.bs] if self.shuffle else slice(i, i+self.bs)
             if self.world > 1:  # this process's share of the batch
-                idx = (idx if self.shuffle else torch.arange(i, min(i + self.bs, n), device=x.device)).tensor_split(self.world)[self.rank]
+                if not self.shuffle: idx = torch.arange(i, min(i + self.bs, n), device=x.device)
+                idx = idx.tensor_split(self.world)[self.rank]
                 if len(idx) == 0: continue  # a last validation batch smaller than the number of processes
-            xb = normalize(x[idx])
-            yield _augmented(xb, self.augment), y[idx]
+            yield _augmented(normalize(x[idx]), self.augment), y[idx]
 
-# %% ../nbs/01_loaders.ipynb #39ec7cd0
+# %% ../nbs/01_loaders.ipynb #c7c1b81c
 @patch
 def new(self:TensorBatches, dataset=None, **kwargs):
-    "A copy with some settings changed, as fastai's `DataLoader.new`."
-    settings = dict(bs=self.bs, shuffle=self.shuffle, drop_last=self.drop_last, augment=self.augment, rank=self.rank, world=self.world)
+    "A copy with some settings changed, as fastai's `DataLoader.new`; other settings are ignored."
+    settings = dict(bs=self.bs, shuffle=self.shuffle, drop_last=self.drop_last, augment=self.augment,
+                    rank=self.rank, world=self.world)
     settings.update((k, v) for k, v in kwargs.items() if k in settings)
     return TensorBatches(self.dataset if dataset is None else dataset, **settings)
 
+# %% ../nbs/01_loaders.ipynb #7dcb194e
 @patch
 def to(self:TensorBatches, device):
     "Move the batches' dataset to `device`; return `self`."
@@ -159,11 +167,12 @@ def one_batch(self:TensorBatches):
     "The first batch of an epoch."
     return next(iter(self))
 
+# %% ../nbs/01_loaders.ipynb #2204ea6b
 @patch
 def to_detach(self:TensorBatches, b, cpu:bool=True, gather:bool=True):
-    "`b` detached (and on the CPU), as fastai's `Learner.to_detach` asks of a loader, not gathered from other processes."
+    "`b` detached (and on the CPU), as fastai's `Learner` asks of a loader; never gathered."
     from fastai.torch_core import to_detach
-    return to_detach(b, cpu, gather=False)  # under torchrun the training chapter adds the metrics' counts up instead
+    return to_detach(b, cpu, gather=False)  # under torchrun the training chapter adds the metrics' counts up
 
 # %% ../nbs/01_loaders.ipynb #bd19ae2e
 def best_device() -> torch.device:
@@ -199,10 +208,10 @@ def mnist_dls(bs:int=256, # training batch size
               path=None, # MNIST folder, as for load_mnist
               valid_bs:int|None=None, # validation batch size; default 4x bs
              ):
-    "fastai `DataLoaders` over MNIST's training images: a shuffled training loader and a seeded validation split."
+    "fastai `DataLoaders` over MNIST's training images: shuffled batches and a seeded validation split."
     x, y, _, _ = load_mnist(path)
     train_idx, valid_idx = split_train_valid(len(x), valid_size, seed)
     if subset is not None: train_idx = np.sort(np.random.default_rng(seed).choice(train_idx, subset, replace=False))
-    train = TensorBatches(to_tensors(x[train_idx], y[train_idx]), bs=bs, shuffle=True, drop_last=True, augment=augment)
+    train = TensorBatches(to_tensors(x[train_idx], y[train_idx]), bs, shuffle=True, drop_last=True, augment=augment)
     valid = TensorBatches(to_tensors(x[valid_idx], y[valid_idx]), bs=valid_bs or 4*bs)
     return DataLoaders(train, valid, device=best_device() if device is None else torch.device(device))

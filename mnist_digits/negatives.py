@@ -5,11 +5,10 @@
 # %% ../nbs/07_not_a_digit.ipynb #33439fed
 from __future__ import annotations
 import io, string
+from functools import cache
 from pathlib import Path
 
-import matplotlib
 import numpy as np
-import sklearn.datasets
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 from scipy import ndimage
 from scipy.interpolate import make_interp_spline
@@ -19,22 +18,25 @@ from .files import MnistError
 from .inference import predict, to_mnist
 
 # %% auto #0
-__all__ = ['FONTS', 'LOOKALIKES', 'NOT_DIGITS', 'SHAPES', 'PHOTOS', 'TEXTURES', 'KINDS', 'HELD_OUT_FONTS', 'SEEN_FONTS',
-           'SEEN_PHOTOS', 'on_paper', 'mnist_ink', 'elastic', 'jitter', 'glyph', 'scribble', 'shape', 'photo_crop',
-           'texture', 'negative', 'mnist_ready', 'digit_pictures', 'negatives', 'blurred', 'held_out_sets', 'refusals']
+__all__ = ['KINDS', 'on_paper', 'glyph', 'negative', 'mnist_ready', 'digit_pictures', 'negatives']
 
-# %% ../nbs/07_not_a_digit.ipynb #85edbb0f
-def on_paper(ink:np.ndarray, # 0..1, paper 0
-             rng:np.random.Generator, # where the randomness comes from
-            ) -> Image.Image:
-    "`ink` as a user's picture: dark on light paper (or light on dark), a margin, uneven light, blur, noise, JPEG."
+# %% ../nbs/07_not_a_digit.ipynb #8854666e
+def _grey(ink:np.ndarray, rng:np.random.Generator) -> np.ndarray:
+    "`ink` with a random margin, as grey levels: dark pen on unevenly lit light paper."
     h, w = ink.shape
     ink = np.pad(ink, [(int(rng.integers(4, h // 2 + 6)), int(rng.integers(4, h // 2 + 6))),
                        (int(rng.integers(4, w // 2 + 6)), int(rng.integers(4, w // 2 + 6)))])
     paper, pen = rng.uniform(0.7, 1.0), rng.uniform(0.0, 0.35)
     ys, xs = np.indices(ink.shape) / np.array(ink.shape)[:, None, None]
     light = 1 + rng.uniform(-0.15, 0.15) * (xs - 0.5) + rng.uniform(-0.15, 0.15) * (ys - 0.5)
-    grey = (paper + (pen - paper) * ink) * light
+    return (paper + (pen - paper) * ink) * light
+
+# %% ../nbs/07_not_a_digit.ipynb #85edbb0f
+def on_paper(ink:np.ndarray, # 0..1, paper 0
+             rng:np.random.Generator, # where the randomness comes from
+            ) -> Image.Image:
+    "`ink` as a user's picture: pen on paper, a margin, uneven light, blur, noise, sometimes JPEG."
+    grey = _grey(ink, rng)
     if rng.random() < 0.3: grey = ndimage.gaussian_filter(grey, rng.uniform(0.5, 2.0))
     grey = grey + rng.uniform(0, 0.04) * rng.standard_normal(grey.shape)
     if rng.random() < 0.15: grey = 1 - grey  # chalk on a blackboard
@@ -45,25 +47,33 @@ def on_paper(ink:np.ndarray, # 0..1, paper 0
     return image
 
 # %% ../nbs/07_not_a_digit.ipynb #9878304c
-def mnist_ink(digit:np.ndarray, # an MNIST image, uint8 (28, 28)
-              rng:np.random.Generator,
-             ) -> np.ndarray:
+def _mnist_ink(digit:np.ndarray, # an MNIST image, uint8 (28, 28)
+               rng:np.random.Generator,
+              ) -> np.ndarray:
     "An MNIST digit as ink at a random size (40 to 160 pixels), ready for `on_paper`."
     size = int(rng.integers(40, 160))
-    return np.asarray(Image.fromarray(digit).resize((size, size), Image.Resampling.BICUBIC), dtype=np.float64).clip(0, 255) / 255
+    big = Image.fromarray(digit).resize((size, size), Image.Resampling.BICUBIC)
+    return np.asarray(big, dtype=np.float64).clip(0, 255) / 255
 
 # %% ../nbs/07_not_a_digit.ipynb #aa568274
-FONTS = sorted(p for p in (Path(matplotlib.get_data_path())/'fonts'/'ttf').glob('*.ttf')
-               if p.stem.startswith(('DejaVuSans', 'DejaVuSerif', 'STIXGeneral', 'cm')) and 'Display' not in p.stem
-               and p.stem not in ('cmex10', 'cmsy10', 'cmmi10'))  # those three hold maths symbols, not letters
-LOOKALIKES = set('0123456789OoQDIl|i!jJZzSsbgqGT/\\()[]{}')  # read as digits by people, so never a negative
-NOT_DIGITS = ''.join(c for c in string.ascii_letters + '+-=?@#%&*<>$~^:;"_' if c not in LOOKALIKES)
+@cache
+def _fonts() -> tuple:
+    "matplotlib's font files that hold letters (DejaVu, STIX, Computer Modern), found on first use."
+    import matplotlib  # imported here: drawing letters is training-time work
+    return tuple(sorted(p for p in (Path(matplotlib.get_data_path())/'fonts'/'ttf').glob('*.ttf')
+                        if p.stem.startswith(('DejaVuSans', 'DejaVuSerif', 'STIXGeneral', 'cm'))
+                        and 'Display' not in p.stem
+                        and p.stem not in ('cmex10', 'cmsy10', 'cmmi10')))  # those hold maths symbols
+
+_LOOKALIKES = set('0123456789OoQDIl|i!jJZzSsbgqGT/\\()[]{}')  # people read these as digits
+_NOT_DIGITS = ''.join(c for c in string.ascii_letters + '+-=?@#%&*<>$~^:;"_'
+                      if c not in _LOOKALIKES)
 
 # %% ../nbs/07_not_a_digit.ipynb #7bf2f4ab
-def elastic(ink:np.ndarray, # 0..1
-            rng:np.random.Generator,
-            strength:float=0.06, # largest displacement, as a fraction of the image's larger side
-           ) -> np.ndarray:
+def _elastic(ink:np.ndarray, # 0..1
+             rng:np.random.Generator,
+             strength:float=0.06, # largest displacement, as a fraction of the image's larger side
+            ) -> np.ndarray:
     "`ink` warped by a smooth random displacement field, as a hand bends a letter."
     size = max(ink.shape)
     dy, dx = (ndimage.gaussian_filter(rng.standard_normal(ink.shape), size / 8) for _ in range(2))
@@ -77,31 +87,33 @@ def _cropped(ink:np.ndarray) -> np.ndarray:
     rows, cols = np.nonzero(ink > 0.1)
     return ink[rows.min():rows.max()+1, cols.min():cols.max()+1] if len(rows) else ink
 
-def jitter(ink:np.ndarray, # 0..1
-           rng:np.random.Generator,
-          ) -> np.ndarray:
-    "`ink` sheared, rotated, drawn with a thicker or thinner pen, and warped: a printed glyph made to look written."
+# %% ../nbs/07_not_a_digit.ipynb #71b24aeb
+def _jitter(ink:np.ndarray, # 0..1
+            rng:np.random.Generator,
+           ) -> np.ndarray:
+    "`ink` sheared, rotated, with a thicker or thinner pen, and warped: print made to look written."
     image = Image.fromarray(np.pad((ink * 255).astype(np.uint8), max(ink.shape) // 3))
     shear = rng.uniform(-0.3, 0.3)
-    image = image.transform(image.size, Image.Transform.AFFINE, (1, shear, -shear * image.size[1] / 2, 0, 1, 0), Image.Resampling.BILINEAR)
+    affine = (1, shear, -shear * image.size[1] / 2, 0, 1, 0)
+    image = image.transform(image.size, Image.Transform.AFFINE, affine, Image.Resampling.BILINEAR)
     image = image.rotate(rng.uniform(-20, 20), Image.Resampling.BILINEAR)
     pen = int(rng.integers(-1, 3))  # -1 thinner, 0 as drawn, 1 or 2 thicker
     if pen > 0: image = image.filter(ImageFilter.MaxFilter(2 * pen + 1))
     if pen < 0 and min(image.size) > 60: image = image.filter(ImageFilter.MinFilter(3))
-    return _cropped(elastic(np.asarray(image, dtype=np.float64) / 255, rng))
+    return _cropped(_elastic(np.asarray(image, dtype=np.float64) / 255, rng))
 
 # %% ../nbs/07_not_a_digit.ipynb #91a403b5
 def glyph(char:str, # one character
           rng:np.random.Generator,
-          fonts:list|None=None, # font files to choose from; default: FONTS
+          fonts:list|None=None, # font files to choose from; default: matplotlib's fonts
          ) -> np.ndarray:
     "`char` in a random font of `fonts` at a random size, jittered: ink 0..1."
-    fonts = fonts or FONTS
+    fonts = fonts or _fonts()
     font = ImageFont.truetype(str(fonts[int(rng.integers(len(fonts)))]), int(rng.integers(48, 120)))
     left, top, right, bottom = font.getbbox(char)
     canvas = Image.new('L', (right - left + 20, bottom - top + 20))
     ImageDraw.Draw(canvas).text((10 - left, 10 - top), char, fill=255, font=font)
-    return jitter(np.asarray(canvas, dtype=np.float64) / 255, rng)
+    return _jitter(np.asarray(canvas, dtype=np.float64) / 255, rng)
 
 # %% ../nbs/07_not_a_digit.ipynb #092fcff6
 def _curve(rng:np.random.Generator, size:int) -> list:
@@ -110,12 +122,14 @@ def _curve(rng:np.random.Generator, size:int) -> list:
     spline = make_interp_spline(np.linspace(0, 1, len(points)), points, k=3)
     return [tuple(p) for p in spline(np.linspace(0, 1, 40 * len(points)))]
 
-def scribble(rng:np.random.Generator) -> np.ndarray:
+# %% ../nbs/07_not_a_digit.ipynb #e3292648
+def _scribble(rng:np.random.Generator) -> np.ndarray:
     "Two to five smooth random pen strokes: ink 0..1."
     size = int(rng.integers(60, 160))
     canvas = Image.new('L', (size, size))
     for _ in range(int(rng.integers(2, 6))):
-        ImageDraw.Draw(canvas).line(_curve(rng, size), fill=255, width=int(rng.integers(2, max(3, size // 12))), joint='curve')
+        curve, width = _curve(rng, size), int(rng.integers(2, max(3, size // 12)))  # in this order
+        ImageDraw.Draw(canvas).line(curve, fill=255, width=width, joint='curve')
     return np.asarray(canvas, dtype=np.float64) / 255
 
 # %% ../nbs/07_not_a_digit.ipynb #74ad5162
@@ -126,104 +140,128 @@ def _star(s, rng):
 
 def _heart(s, rng):
     t = np.linspace(0, 2 * np.pi, 100)
-    x, y = 16 * np.sin(t) ** 3, -(13 * np.cos(t) - 5 * np.cos(2 * t) - 2 * np.cos(3 * t) - np.cos(4 * t))
+    x = 16 * np.sin(t) ** 3
+    y = -(13 * np.cos(t) - 5 * np.cos(2 * t) - 2 * np.cos(3 * t) - np.cos(4 * t))
     return [(s / 2 + a * s / 40, s / 2 + b * s / 40) for a, b in zip(x, y)]
 
+# %% ../nbs/07_not_a_digit.ipynb #cb93779b
 def _spiral(s, rng):
     t = np.linspace(0, rng.uniform(3, 6) * np.pi, 200)
-    return [(s / 2 + r * np.cos(a), s / 2 + r * np.sin(a)) for r, a in zip(t / t.max() * s * 0.45, t)]
+    radii = t / t.max() * s * 0.45
+    return [(s / 2 + r * np.cos(a), s / 2 + r * np.sin(a)) for r, a in zip(radii, t)]
 
 def _zigzag(s, rng):
     n = int(rng.integers(3, 7))
     return [(0.1 * s + i * 0.8 * s / n, 0.1 * s if i % 2 else 0.9 * s) for i in range(n + 1)]
 
 # %% ../nbs/07_not_a_digit.ipynb #0dcb6bc1
-SHAPES = {  # name: how to draw it, given an ImageDraw, the side of its square, a pen width and the random generator
-    'disc': lambda draw, s, w, rng: draw.ellipse([0.1*s, rng.uniform(0.1, 0.5)*s, 0.9*s, 0.9*s], fill=255),
-    'box': lambda draw, s, w, rng: draw.rectangle([0.1*s, rng.uniform(0.1, 0.5)*s, 0.9*s, 0.9*s], outline=255, width=w),
-    'block': lambda draw, s, w, rng: draw.rectangle([0.1*s, rng.uniform(0.1, 0.5)*s, 0.9*s, 0.9*s], fill=255),
-    'triangle': lambda draw, s, w, rng: draw.polygon([(s/2, 0.1*s), (0.1*s, 0.9*s), (0.9*s, 0.9*s)], outline=255, width=w),
-    'star': lambda draw, s, w, rng: draw.polygon(_star(s, rng), outline=255, fill=255 if rng.random() < 0.5 else None, width=w),
-    'heart': lambda draw, s, w, rng: draw.polygon(_heart(s, rng), outline=255, fill=255 if rng.random() < 0.5 else None, width=w),
-    'spiral': lambda draw, s, w, rng: draw.line(_spiral(s, rng), fill=255, width=w),
-    'zigzag': lambda draw, s, w, rng: draw.line(_zigzag(s, rng), fill=255, width=w),
-    'plus': lambda draw, s, w, rng: [draw.line(l, fill=255, width=w) for l in ([(s/2, 0.1*s), (s/2, 0.9*s)], [(0.1*s, s/2), (0.9*s, s/2)])],
-    'cross': lambda draw, s, w, rng: [draw.line(l, fill=255, width=w) for l in ([(0.1*s, 0.1*s), (0.9*s, 0.9*s)], [(0.1*s, 0.9*s), (0.9*s, 0.1*s)])],
-    'grid': lambda draw, s, w, rng: [draw.line(l, fill=255, width=w) for f in (0.3, 0.7) for l in ([(f*s, 0.1*s), (f*s, 0.9*s)], [(0.1*s, f*s), (0.9*s, f*s)])],
-    'arrow': lambda draw, s, w, rng: [draw.line(l, fill=255, width=w) for l in ([(0.1*s, s/2), (0.9*s, s/2)], [(0.6*s, 0.25*s), (0.9*s, s/2), (0.6*s, 0.75*s)])],
-    'bars': lambda draw, s, w, rng: [draw.line([(x*s, 0.1*s), (x*s, 0.9*s)], fill=255, width=w) for x in np.linspace(0.15, 0.85, int(rng.integers(3, 6)))],
+def _low(s, rng): return [0.1*s, rng.uniform(0.1, 0.5)*s, 0.9*s, 0.9*s]  # a box with a random top
+def _at(s, *xy): return [(x*s, y*s) for x, y in xy]  # points given as fractions of the side
+def _lines(d, w, lines): return [d.line(l, fill=255, width=w) for l in lines]
+def _filled(rng): return 255 if rng.random() < 0.5 else None
+
+_SHAPES = {  # name: how to draw it with ImageDraw d, side s, pen width w and the generator
+    'disc': lambda d, s, w, rng: d.ellipse(_low(s, rng), fill=255),
+    'box': lambda d, s, w, rng: d.rectangle(_low(s, rng), outline=255, width=w),
+    'block': lambda d, s, w, rng: d.rectangle(_low(s, rng), fill=255),
+    'triangle': lambda d, s, w, rng: d.polygon(_at(s, (.5, .1), (.1, .9), (.9, .9)), outline=255, width=w),
+    'star': lambda d, s, w, rng: d.polygon(_star(s, rng), outline=255, fill=_filled(rng), width=w),
+    'heart': lambda d, s, w, rng: d.polygon(_heart(s, rng), outline=255, fill=_filled(rng), width=w),
+    'spiral': lambda d, s, w, rng: d.line(_spiral(s, rng), fill=255, width=w),
+    'zigzag': lambda d, s, w, rng: d.line(_zigzag(s, rng), fill=255, width=w),
+    'plus': lambda d, s, w, rng: _lines(d, w, [_at(s, (.5, .1), (.5, .9)), _at(s, (.1, .5), (.9, .5))]),
+    'cross': lambda d, s, w, rng: _lines(d, w, [_at(s, (.1, .1), (.9, .9)), _at(s, (.1, .9), (.9, .1))]),
+    'grid': lambda d, s, w, rng: _lines(d, w, [l for f in (0.3, 0.7)
+                                               for l in (_at(s, (f, .1), (f, .9)), _at(s, (.1, f), (.9, f)))]),
+    'arrow': lambda d, s, w, rng: _lines(d, w, [_at(s, (.1, .5), (.9, .5)),
+                                                _at(s, (.6, .25), (.9, .5), (.6, .75))]),
+    'bars': lambda d, s, w, rng: _lines(d, w, [_at(s, (x, .1), (x, .9))
+                                               for x in np.linspace(0.15, 0.85, int(rng.integers(3, 6)))]),
 }
 
 # %% ../nbs/07_not_a_digit.ipynb #e87e8aea
-def shape(rng:np.random.Generator, # where the randomness comes from
-          name:str|None=None, # a key of SHAPES; default: one at random
-         ) -> np.ndarray:
+def _shape(rng:np.random.Generator, # where the randomness comes from
+           name:str|None=None, # a kind of shape; default: one at random
+          ) -> np.ndarray:
     "A simple shape, outlined or filled, at a random size and angle: ink 0..1."
     size = int(rng.integers(60, 160))
     canvas = Image.new('L', (size, size))
-    SHAPES[name or rng.choice(list(SHAPES))](ImageDraw.Draw(canvas), size, int(rng.integers(2, max(3, size // 10))), rng)
-    return np.asarray(canvas.rotate(rng.uniform(-30, 30), Image.Resampling.BILINEAR), dtype=np.float64) / 255
+    draw = _SHAPES[name or rng.choice(list(_SHAPES))]
+    draw(ImageDraw.Draw(canvas), size, int(rng.integers(2, max(3, size // 10))), rng)
+    canvas = canvas.rotate(rng.uniform(-30, 30), Image.Resampling.BILINEAR)
+    return np.asarray(canvas, dtype=np.float64) / 255
 
 # %% ../nbs/07_not_a_digit.ipynb #663156b1
+_PHOTOS = ('china', 'flower', 'grace_hopper')  # photos shipped with scikit-learn and matplotlib
+
 def _photo_files() -> dict:
-    "The photographs that ship with scikit-learn and matplotlib, by name."
+    "The files of the photographs, by name."
+    import matplotlib, sklearn.datasets  # only the guard's data generator needs them
     sklearn_images = Path(sklearn.datasets.__file__).parent/'images'
     return {'china': sklearn_images/'china.jpg', 'flower': sklearn_images/'flower.jpg',
             'grace_hopper': Path(matplotlib.get_data_path())/'sample_data'/'grace_hopper.jpg'}
 
-PHOTOS = tuple(_photo_files())  # their names
-
-def photo_crop(rng:np.random.Generator,
-               photos:tuple=PHOTOS, # names of the photos to crop from
-              ) -> Image.Image:
+# %% ../nbs/07_not_a_digit.ipynb #85cd8351
+def _photo_crop(rng:np.random.Generator,
+                photos:tuple=_PHOTOS, # names of the photos to crop from
+               ) -> Image.Image:
     "A square crop of a random photo, any size, shown at 40 to 160 pixels: a greyscale image."
-    with Image.open(_photo_files()[photos[int(rng.integers(len(photos)))]]) as photo: photo = photo.convert('L')
+    with Image.open(_photo_files()[photos[int(rng.integers(len(photos)))]]) as photo:
+        photo = photo.convert('L')
     w, h = photo.size
     side = int(rng.integers(30, min(w, h) // 2))
-    x, y, shown = int(rng.integers(0, w - side)), int(rng.integers(0, h - side)), int(rng.integers(40, 160))
+    x, y = int(rng.integers(0, w - side)), int(rng.integers(0, h - side))
+    shown = int(rng.integers(40, 160))
     return photo.crop((x, y, x + side, y + side)).resize((shown, shown))
 
 # %% ../nbs/07_not_a_digit.ipynb #2f44765f
 def _stripes(s, rng):
     ys, xs = np.indices((s, s)); angle = rng.uniform(0, np.pi)
-    return np.sin((xs * np.cos(angle) + ys * np.sin(angle)) * rng.uniform(0.05, 0.4) * 2 * np.pi) > 0
+    along = xs * np.cos(angle) + ys * np.sin(angle)
+    return np.sin(along * rng.uniform(0.05, 0.4) * 2 * np.pi) > 0
 
 def _spread(a): return (a - a.min()) / (np.ptp(a) + 1e-9)
 
-TEXTURES = {  # name: a (s, s) array of grey levels, any range
+# %% ../nbs/07_not_a_digit.ipynb #8cdd0d70
+_TEXTURES = {  # name: a (s, s) array of grey levels, any range
     'uniform noise': lambda s, rng: rng.uniform(0, 1, (s, s)),
     'gaussian noise': lambda s, rng: np.clip(0.5 + 0.2 * rng.standard_normal((s, s)), 0, 1),
     'salt and pepper': lambda s, rng: rng.random((s, s)) < rng.uniform(0.01, 0.2),
-    'blobs': lambda s, rng: _spread(ndimage.gaussian_filter(rng.standard_normal((s, s)), rng.uniform(2, 10))),
+    'blobs': lambda s, rng: _spread(ndimage.gaussian_filter(rng.standard_normal((s, s)),
+                                                            rng.uniform(2, 10))),
     'stripes': _stripes,
     'checkerboard': lambda s, rng: (np.indices((s, s)) // int(rng.integers(3, 15))).sum(0) % 2,
-    'gradient': lambda s, rng: _spread(np.indices((s, s)).T @ rng.uniform(-1, 1, 2) + 5 * rng.standard_normal((s, s))),
+    'gradient': lambda s, rng: _spread(np.indices((s, s)).T @ rng.uniform(-1, 1, 2)
+                                       + 5 * rng.standard_normal((s, s))),
 }
 
-def texture(rng:np.random.Generator, name:str|None=None) -> Image.Image:
-    "A texture of `TEXTURES` (default: one at random), 40 to 160 pixels square: a greyscale image."
-    grey = _spread(np.asarray(TEXTURES[name or rng.choice(list(TEXTURES))](int(rng.integers(40, 160)), rng), dtype=np.float64))
+# %% ../nbs/07_not_a_digit.ipynb #681301cc
+def _texture(rng:np.random.Generator, name:str|None=None) -> Image.Image:
+    "A texture of `_TEXTURES` (default: one at random), 40 to 160 pixels square: a greyscale image."
+    draw = _TEXTURES[name or rng.choice(list(_TEXTURES))]
+    grey = _spread(np.asarray(draw(int(rng.integers(40, 160)), rng), dtype=np.float64))
     return Image.fromarray((grey * 255).astype(np.uint8))
 
 # %% ../nbs/07_not_a_digit.ipynb #24c53df5
-KINDS = ('letter', 'scribble', 'shape', 'photo', 'texture')  # the kinds of non-digit, as negative draws them
+KINDS = ('letter', 'scribble', 'shape', 'photo', 'texture')  # the kinds of non-digit `negative` draws
 
 def negative(kind:str, # one of KINDS
              rng:np.random.Generator,
-             fonts:list|None=None, # for letters; default: FONTS
-             photos:tuple=PHOTOS, # for photo crops
+             fonts:list|None=None, # for letters; default: matplotlib's fonts
+             photos:tuple=_PHOTOS, # for photo crops
             ) -> Image.Image:
     "A picture of one non-digit of `kind`, as a user would send it."
-    if kind == 'letter': return on_paper(glyph(NOT_DIGITS[int(rng.integers(len(NOT_DIGITS)))], rng, fonts), rng)
-    if kind == 'scribble': return on_paper(scribble(rng), rng)
-    if kind == 'shape': return on_paper(shape(rng), rng)
-    if kind == 'photo': return photo_crop(rng, photos)
-    if kind == 'texture': return texture(rng)
+    if kind == 'letter':
+        return on_paper(glyph(_NOT_DIGITS[int(rng.integers(len(_NOT_DIGITS)))], rng, fonts), rng)
+    if kind == 'scribble': return on_paper(_scribble(rng), rng)
+    if kind == 'shape': return on_paper(_shape(rng), rng)
+    if kind == 'photo': return _photo_crop(rng, photos)
+    if kind == 'texture': return _texture(rng)
     raise MnistError(f"unknown kind of non-digit {kind!r}: choose one of {', '.join(KINDS)}")
 
 # %% ../nbs/07_not_a_digit.ipynb #7e1aa386
 def mnist_ready(pictures:list) -> np.ndarray:
-    "The MNIST-format images (N, 28, 28) of `pictures` as `predict` sees them, leaving out blank ones."
+    "`pictures` as `predict` sees them: MNIST-format images (N, 28, 28), blank ones left out."
     ready = []
     for picture in pictures:
         try: ready.append(to_mnist(picture))
@@ -234,20 +272,21 @@ def mnist_ready(pictures:list) -> np.ndarray:
 def digit_pictures(digits:np.ndarray, # MNIST images (N, 28, 28) to draw as photos
                    printed:int, # how many printed digits to add
                    rng:np.random.Generator,
-                   fonts:list|None=None, # for the printed digits; default: FONTS
+                   fonts:list|None=None, # for the printed digits; default: matplotlib's fonts
                   ) -> list:
-    "Pictures of digits as users send them: each MNIST digit on paper, then `printed` digits drawn from `fonts`."
-    photos = [on_paper(mnist_ink(d, rng), rng) for d in digits]
-    return photos + [on_paper(glyph(str(int(rng.integers(10))), rng, fonts), rng) for _ in range(printed)]
+    "Digits as users send them: each MNIST digit on paper, then `printed` digits from `fonts`."
+    photos = [on_paper(_mnist_ink(d, rng), rng) for d in digits]
+    return photos + [on_paper(glyph(str(int(rng.integers(10))), rng, fonts), rng)
+                     for _ in range(printed)]
 
 # %% ../nbs/07_not_a_digit.ipynb #9d57e090
 def negatives(n:int, # how many pictures to draw (blank ones are left out of the result)
               rng:np.random.Generator,
               kinds:tuple=KINDS, # which kinds of non-digit
-              fonts:list|None=None, # for letters; default: FONTS
-              photos:tuple=PHOTOS,
+              fonts:list|None=None, # for letters; default: matplotlib's fonts
+              photos:tuple=_PHOTOS,
              ) -> tuple[np.ndarray, np.ndarray]:
-    "MNIST-format non-digits (N, 28, 28) and the kind of each; letters are drawn three times as often as each other kind."
+    "MNIST-format non-digits (N, 28, 28) and their kinds; letters three times as often as the rest."
     weights = np.array([3. if k == 'letter' else 1. for k in kinds])
     chosen = rng.choice(len(kinds), n, p=weights / weights.sum())
     pictures, names = [], []
@@ -257,41 +296,48 @@ def negatives(n:int, # how many pictures to draw (blank ones are left out of the
     return (np.stack(pictures) if pictures else np.zeros((0, 28, 28), np.uint8)), np.array(names)
 
 # %% ../nbs/07_not_a_digit.ipynb #f98455c3
-HELD_OUT_FONTS = [f for f in FONTS if f.stem.startswith('STIX')]  # measured on, never trained on
-SEEN_FONTS = [f for f in FONTS if f not in HELD_OUT_FONTS]
-SEEN_PHOTOS = ('china', 'grace_hopper')  # 'flower' is held out
+def _held_out_fonts() -> list: return [f for f in _fonts() if f.stem.startswith('STIX')]  # not trained on
+def _seen_fonts() -> list: return [f for f in _fonts() if not f.stem.startswith('STIX')]
+_SEEN_PHOTOS = ('china', 'grace_hopper')  # 'flower' is held out
+
+def __getattr__(name):  # HELD_OUT_FONTS, found when asked for (bench/handwriting.py imports it)
+    if name == 'HELD_OUT_FONTS': return _held_out_fonts()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 # %% ../nbs/07_not_a_digit.ipynb #6ace29ab
-def blurred(picture:Image.Image, rng:np.random.Generator) -> Image.Image:
+def _blurred(picture:Image.Image, rng:np.random.Generator) -> Image.Image:
     "`picture` out of focus: a Gaussian blur of 1.5 to 3% of its size."
     return picture.filter(ImageFilter.GaussianBlur(max(picture.size) * rng.uniform(0.015, 0.03)))
+
+# %% ../nbs/07_not_a_digit.ipynb #ced2cd86
+def _printed(n:int, rng:np.random.Generator) -> tuple[list, np.ndarray]:
+    "`n` digits printed in the held-out fonts, and their values."
+    digits = rng.integers(0, 10, n)
+    return [on_paper(glyph(str(d), rng, _held_out_fonts()), rng) for d in digits], digits
 
 # %% ../nbs/07_not_a_digit.ipynb #10c29afc
 def held_out_sets(n:int=1000, # pictures of each kind
                   seed:int=2026,
                   path=None, # MNIST folder, as for load_mnist
                  ) -> dict:
-    "Pictures the guard never trained on, by kind: `(pictures, digits)`, digits None for non-digits."
+    "Pictures the guard never trained on, by kind: `(pictures, digits)`; digits None for non-digits."
     _, _, x_test, y_test = load_mnist(path)
     rng = np.random.default_rng(seed)
     pick = rng.choice(len(x_test), n, replace=False)
     photos = digit_pictures(x_test[pick], 0, rng)
     sets = {'MNIST test digits': (x_test, y_test), 'photos of test digits': (photos, y_test[pick]),
-            'blurry photos of test digits': ([blurred(p, rng) for p in photos], y_test[pick]),
+            'blurry photos of test digits': ([_blurred(p, rng) for p in photos], y_test[pick]),
             'printed digits (unseen fonts)': _printed(n, rng)}
-    for kind in KINDS: sets[f'non-digits: {kind}'] = ([negative(kind, rng, HELD_OUT_FONTS, ('flower',)) for _ in range(n)], None)
+    for kind in KINDS:
+        drawn = [negative(kind, rng, _held_out_fonts(), ('flower',)) for _ in range(n)]
+        sets[f'non-digits: {kind}'] = (drawn, None)
     return sets
-
-def _printed(n:int, rng:np.random.Generator) -> tuple[list, np.ndarray]:
-    "`n` digits printed in the held-out fonts, and their values."
-    digits = rng.integers(0, 10, n)
-    return [on_paper(glyph(str(d), rng, HELD_OUT_FONTS), rng) for d in digits], digits
 
 # %% ../nbs/07_not_a_digit.ipynb #0d0f6f12
 def refusals(sets:dict, # from held_out_sets
              model, # a digit model, or a checkpoint's path
             ) -> list[dict]:
-    "For each set: how many `predict` refuses, and for digits the accuracy of its answers, with and without the guard."
+    "For each set: the share `predict` refuses; for digits, its accuracy with and without the guard."
     rows = []
     for name, (pictures, digits) in sets.items():
         answers = predict(pictures, model)
@@ -299,6 +345,7 @@ def refusals(sets:dict, # from held_out_sets
         row = {'pictures': name, 'n': len(answers), 'refused': refused.mean()}
         if digits is not None:
             guesses = np.array([-1 if a.best_guess is None else a.best_guess for a in answers])
-            row.update({'accuracy of answers': (guesses == digits)[~refused].mean(), 'accuracy without guard': (guesses == digits).mean()})
+            row.update({'accuracy of answers': (guesses == digits)[~refused].mean(),
+                        'accuracy without guard': (guesses == digits).mean()})
         rows.append(row)
     return rows

@@ -9,7 +9,7 @@ from .files import MnistError
 from .model import arch_name
 
 # %% auto #0
-__all__ = ['DEFAULTS', 'PRESETS', 'TRAIN_IMAGES', 'settings_for']
+__all__ = ['DEFAULTS', 'PRESETS', 'settings_for']
 
 # %% ../nbs/03_presets.ipynb #03f70310
 DEFAULTS = dict(arch=None, epochs=1, lr=3e-3, bs=128, wd=0.01, augment=False, label_smoothing=0.0, pretrained=False,
@@ -25,29 +25,38 @@ PRESETS = {
     'resnet':      dict(arch='resnet18', epochs=2, lr=2e-3, bs=128, pretrained=True),
 }
 
-# %% ../nbs/03_presets.ipynb #05dd318c
-TRAIN_IMAGES = 60_000  # MNIST's training set, before the validation split
+# %% ../nbs/03_presets.ipynb #e93cfd43
+_TRAIN_IMAGES = 60_000  # MNIST's training set, before the validation split
 
-def _check_settings(s:dict) -> dict:
-    "`s` with its architecture's registered name, once every value makes sense and training can take a step."
+def _check_sizes(s:dict):
+    "Refuse counts that leave not one training step: epochs, batch, validation and subset sizes."
     for key in ('epochs', 'bs', 'valid_size'):
         if int(s[key]) < 1: raise MnistError(f"{key} must be at least 1, not {s[key]}")
-    left = TRAIN_IMAGES - s['valid_size']
-    if left < 1: raise MnistError(f"valid_size must be less than {TRAIN_IMAGES:,}, the training images, not {s['valid_size']:,}")
+    left = _TRAIN_IMAGES - s['valid_size']
+    if left < 1: raise MnistError(f"valid_size must be less than {_TRAIN_IMAGES:,}, the training images, "
+                                  f"not {s['valid_size']:,}")
     if s['subset'] is not None and not 0 < s['subset'] <= left:
         raise MnistError(f"subset must be between 1 and {left} (the training images left after validation)")
     n = s['subset'] or left
-    if s['bs'] > n: raise MnistError(f"a batch of {s['bs']:,} is more than the {n:,} training images, so not one training step "
-                                     f"could be taken: use a batch size of at most {n:,}")
+    if s['bs'] > n: raise MnistError(f"a batch of {s['bs']:,} is more than the {n:,} training images, so not one "
+                                     f"training step could be taken: use a batch size of at most {n:,}")
+
+# %% ../nbs/03_presets.ipynb #c4ec0a1b
+def _check_settings(s:dict) -> dict:
+    "`s` with its architecture's registered name, once every value makes sense for a training run."
+    _check_sizes(s)
     if not (math.isfinite(s['lr']) and s['lr'] > 0): raise MnistError(f"lr must be a positive number, not {s['lr']}")
-    if not (math.isfinite(s['wd']) and s['wd'] >= 0): raise MnistError(f"wd must be zero or a positive number, not {s['wd']}")
-    if not 0 <= s['label_smoothing'] < 1: raise MnistError(f"label_smoothing must be from 0 up to (not including) 1, not {s['label_smoothing']}")
+    if not (math.isfinite(s['wd']) and s['wd'] >= 0):
+        raise MnistError(f"wd must be zero or a positive number, not {s['wd']}")
+    if not 0 <= s['label_smoothing'] < 1:
+        raise MnistError(f"label_smoothing must be from 0 up to (not including) 1, not {s['label_smoothing']}")
     if s['augment'] not in (False, True, 'handwriting'):
         raise MnistError(f"augment must be False, True or 'handwriting', not {s['augment']!r}")
     if not 0 <= s['seed'] < 2**32: raise MnistError(f"seed must be between 0 and {2**32 - 1}, not {s['seed']}")
     s['arch'] = arch_name(s['arch'])  # fails early, with the list of names, on an unknown architecture
     if s['pretrained'] and s['arch'] != 'resnet18':
-        raise MnistError(f"only resnet18 has pretrained (ImageNet) weights, not {s['arch']}: train it with --no-pretrained, or with --arch resnet18")
+        raise MnistError(f"only resnet18 has pretrained (ImageNet) weights, not {s['arch']}: "
+                         "train it with --no-pretrained, or with --arch resnet18")
     return s
 
 # %% ../nbs/03_presets.ipynb #318154b2
@@ -57,6 +66,7 @@ def settings_for(preset:str='handwriting', # a key of PRESETS
     "The complete training settings of `preset`, with `overrides` applied and checked."
     if preset not in PRESETS: raise MnistError(f"unknown preset {preset!r}: choose one of {', '.join(PRESETS)}")
     unknown = set(overrides) - set(DEFAULTS)
-    if unknown: raise MnistError(f"unknown setting {', '.join(sorted(unknown))}: the settings are {', '.join(DEFAULTS)}")
+    if unknown:
+        raise MnistError(f"unknown setting {', '.join(sorted(unknown))}: the settings are {', '.join(DEFAULTS)}")
     s = {**DEFAULTS, **PRESETS[preset], **{k: v for k, v in overrides.items() if v is not None}, 'preset': preset}
     return _check_settings(s)

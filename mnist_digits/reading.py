@@ -13,14 +13,15 @@ from scipy import ndimage
 
 from .data import load_mnist
 from .files import MnistError
-from .inference import (BLANK, BlankImage, _check_show_dir, _opened, as_model, center_digit, image_files, ink_of,
-                                    not_a_digit_probability, predict, predict_mnist, save_seen, seen_path)
+from .preprocessing import BlankImage, center_digit, ink_of, opened_image
+from .inference import (BLANK, as_model, check_show_dir, image_files, not_a_digit_probability, predict,
+                                    predict_mnist, save_seen)
 
 # %% auto #0
-__all__ = ['STYLES', 'MAX_MARKS', 'compose', 'components', 'merge_stacked', 'attach_fragments', 'split_wide', 'digit_boxes',
-           'digit_crops', 'read_number', 'read_files', 'reading_accuracy']
+__all__ = ['MAX_MARKS', 'components', 'merge_stacked', 'attach_fragments', 'split_wide', 'digit_boxes', 'digit_crops',
+           'read_number', 'read_files']
 
-# %% ../nbs/08_reading.ipynb #78115650
+# %% ../nbs/08_reading.ipynb #d8d0e545
 def _trimmed(digit:np.ndarray, scale:float) -> np.ndarray:
     "An MNIST digit cropped to its ink and resized by `scale`: floats 0..1."
     rows, cols = np.nonzero(digit)
@@ -34,16 +35,10 @@ def _touching_x(canvas:np.ndarray, digit:np.ndarray, top:int, start:int) -> int:
     h, w = digit.shape
     return next((x for x in range(start, -1, -1) if (grown[top:top+h, x:x+w] & solid).any()), start)
 
-# %% ../nbs/08_reading.ipynb #496d6378
-def compose(digits:list, # MNIST digits, uint8 (28, 28) each, white on black
-            rng:np.random.Generator,
-            gap:tuple=(1, 6), # pixels between neighbours' ink, drawn from lo..hi
-            jitter:int=2, # largest shift of a digit up or down, in pixels
-            touching:bool=False, # push each digit left until its ink touches its neighbour's
-           ) -> Image.Image:
-    "A number written with `digits` left to right, as dark ink on light paper."
-    parts = [_trimmed(d, rng.uniform(0.85, 1.15)) for d in digits]
-    height, margin = max(p.shape[0] for p in parts) + 2 * jitter, 6
+# %% ../nbs/08_reading.ipynb #91bd8559
+def _laid_out(parts:list, rng, gap:tuple, jitter:int, touching:bool, margin:int=6) -> np.ndarray:
+    "`parts` placed left to right on a blank canvas (ink 0..1), as `compose` describes."
+    height = max(p.shape[0] for p in parts) + 2 * jitter
     canvas = np.zeros((height + 2 * margin, sum(p.shape[1] for p in parts) + gap[1] * len(parts) + 2 * margin), np.float32)
     x = margin
     for p in parts:
@@ -51,7 +46,17 @@ def compose(digits:list, # MNIST digits, uint8 (28, 28) each, white on black
         if touching and x > margin: x = _touching_x(canvas, p, top, x)
         canvas[top:top+h, x:x+w] = np.maximum(canvas[top:top+h, x:x+w], p)
         x += w + int(rng.integers(gap[0], gap[1] + 1))
-    canvas = canvas[:, :canvas.any(0).nonzero()[0].max() + 1 + margin]
+    return canvas[:, :canvas.any(0).nonzero()[0].max() + 1 + margin]
+
+# %% ../nbs/08_reading.ipynb #f4c28d0e
+def compose(digits:list, # MNIST digits, uint8 (28, 28) each, white on black
+            rng:np.random.Generator,
+            gap:tuple=(1, 6), # pixels between neighbours' ink, drawn from lo..hi
+            jitter:int=2, # largest shift of a digit up or down, in pixels
+            touching:bool=False, # push each digit left until its ink touches its neighbour's
+           ) -> Image.Image:
+    "A number written with `digits` left to right, as dark ink on light paper."
+    canvas = _laid_out([_trimmed(d, rng.uniform(0.85, 1.15)) for d in digits], rng, gap, jitter, touching)
     return Image.fromarray((np.clip(0.92 - 0.8 * canvas + rng.normal(0, 0.02, canvas.shape), 0, 1) * 255).astype(np.uint8))
 
 # %% ../nbs/08_reading.ipynb #379f40d4
@@ -68,13 +73,14 @@ def components(ink:np.ndarray, # ink in 0..1, paper 0, as ink_of returns it
     labels, _ = ndimage.label(ink > 0, np.ones((3, 3)))
     return labels, [(s[1].start, s[0].start, s[1].stop, s[0].stop) for s in ndimage.find_objects(labels)]
 
-# %% ../nbs/08_reading.ipynb #93c0a3a5
+# %% ../nbs/08_reading.ipynb #edcfd205
 def _union(a:tuple, b:tuple) -> tuple: return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
 
 def _stacked(a:tuple, b:tuple) -> bool:
     "Do boxes `a` and `b` overlap horizontally by at least half of the narrower one?"
     return min(a[2], b[2]) - max(a[0], b[0]) >= 0.5 * min(a[2] - a[0], b[2] - b[0])
 
+# %% ../nbs/08_reading.ipynb #fb613649
 def merge_stacked(boxes:list) -> list:
     "Boxes with the stacked ones merged (until no two are), left to right."
     merged = True
@@ -86,15 +92,16 @@ def merge_stacked(boxes:list) -> list:
         boxes = out
     return boxes
 
-# %% ../nbs/08_reading.ipynb #fa96fd80
+# %% ../nbs/08_reading.ipynb #6e609be8
 def _ink(ink:np.ndarray, box:tuple) -> int: return int((ink[box[1]:box[3], box[0]:box[2]] > 0).sum())
 def _gap(a:tuple, b:tuple) -> int: return max(a[0], b[0]) - min(a[2], b[2])  # empty columns between (negative: overlap)
 
 def _is_fragment(ink:np.ndarray, box:tuple, height:float, typical:float) -> bool:
-    "Is `box` a piece of a digit (short, or short and light, or tiny) next to the tallest box `height` and `typical` ink?"
+    "Is `box` a piece of a digit (short, short and light, or tiny), next to the tallest `height` and `typical` ink?"
     short, amount = (box[3] - box[1]) / height, _ink(ink, box)
     return short < 0.4 or (short < 0.6 and amount < 0.5 * typical) or amount < 0.15 * typical
 
+# %% ../nbs/08_reading.ipynb #7b05e941
 def attach_fragments(ink:np.ndarray, boxes:list) -> list:
     "Each fragment merged into the nearest digit if it is close (within 0.3 digit heights), else dropped."
     if not boxes: return boxes
@@ -105,12 +112,13 @@ def attach_fragments(ink:np.ndarray, boxes:list) -> list:
         if near is not None and _gap(piece, digits[near]) <= 0.3 * height: digits[near] = _union(digits[near], piece)
     return sorted(digits) or boxes
 
-# %% ../nbs/08_reading.ipynb #b626a3d4
+# %% ../nbs/08_reading.ipynb #ae369833
 def _pieces(box:tuple, height:float) -> int:
     "How many digits `box` seems to hold, from its width and the tallest digit's `height`."
     width = box[2] - box[0]
     return max(2, round(width / (0.75 * height))) if width > 1.35 * height else 1
 
+# %% ../nbs/08_reading.ipynb #bd1e4906
 def _cuts(ink:np.ndarray, box:tuple, k:int) -> list:
     "The columns where `box` is cut into `k` digits: the least ink within a third of a digit of each even cut."
     x0, y0, x1, y1 = box
@@ -118,48 +126,65 @@ def _cuts(ink:np.ndarray, box:tuple, k:int) -> list:
     return [x0 + lo + int(np.argmin(profile[lo:hi])) for lo, hi in
             ((int(j * step - step / 3), int(j * step + step / 3) + 1) for j in range(1, k))]
 
+# %% ../nbs/08_reading.ipynb #365f9483
 def _tight(ink:np.ndarray, box:tuple) -> tuple|None:
     "`box` shrunk to the ink inside it (None if none)."
     rows, cols = np.nonzero(ink[box[1]:box[3], box[0]:box[2]])
-    return (box[0] + cols.min(), box[1] + rows.min(), box[0] + cols.max() + 1, box[1] + rows.max() + 1) if len(rows) else None
+    if not len(rows): return None
+    return (box[0] + cols.min(), box[1] + rows.min(), box[0] + cols.max() + 1, box[1] + rows.max() + 1)
 
-# %% ../nbs/08_reading.ipynb #43beedaa
+# %% ../nbs/08_reading.ipynb #2f23f9b4
 def _valleys(profile:np.ndarray) -> list:
     "The columns where the ink `profile` has a local minimum: where touching digits may meet."
     p = np.concatenate([[np.inf], profile, [np.inf]])
     return [i for i in range(1, len(profile)) if p[i+1] <= p[i] and p[i+1] <= p[i+2]]
 
+# %% ../nbs/08_reading.ipynb #beab03a4
+def _piece_scores(ink:np.ndarray, box:tuple, pairs:list, height:float, model) -> dict:
+    "How well each piece `(a, b)` (columns of `box`) reads as a digit: model, guard, and width together."
+    x0, y0, x1, y1 = box
+    pieces = np.stack([center_digit(ink[y0:y1, x0+a:x0+b]) for a, b in pairs])
+    answers, doubt = predict_mnist(pieces, model, guard=None), not_a_digit_probability(pieces)
+    return {pair: np.log(a.probability) + 0.5 * np.log(1.001 - d) + 0.5 - 3 * ((pair[1] - pair[0]) / height - 0.6) ** 2
+            for pair, a, d in zip(pairs, answers, doubt)}
+
+# %% ../nbs/08_reading.ipynb #60f29279
+def _best_path(edges:list, score:dict) -> list|None:
+    "The right edges of the pieces from `edges[0]` to `edges[-1]` with the best total `score` (None: no way)."
+    best = {edges[0]: (0., [])}  # right edge of the pieces so far: (their total score, their right edges)
+    for b in edges[1:]:
+        options = [(best[a][0] + score[a, b], best[a][1] + [b]) for a in best if (a, b) in score]
+        if options: best[b] = max(options)
+    return best[edges[-1]][1] if edges[-1] in best else None
+
+# %% ../nbs/08_reading.ipynb #74a87dbc
 def _read_cuts(ink:np.ndarray, box:tuple, height:float, model) -> list:
     "The cuts of `box` into pieces (0.2 to 1.4 digit heights wide) that `model` reads most confidently together."
     x0, y0, x1, y1 = box
     edges = [0] + _valleys(ink[y0:y1, x0:x1].sum(0)) + [x1 - x0]
-    if len(edges) > 40: return _cuts(ink, box, _pieces(box, height))  # a texture, not digits: too many candidates to read
+    if len(edges) > 40: return _cuts(ink, box, _pieces(box, height))  # a texture, not digits: too many to read
     pairs = [(a, b) for a in edges for b in edges if 0.2 * height <= b - a <= 1.4 * height and ink[y0:y1, x0+a:x0+b].any()]
     if not pairs: return []
-    pieces = np.stack([center_digit(ink[y0:y1, x0+a:x0+b]) for a, b in pairs])
-    answers, doubt = predict_mnist(pieces, model, guard=None), not_a_digit_probability(pieces)
-    score = {pair: np.log(a.probability) + 0.5 * np.log(1.001 - d) + 0.5 - 3 * ((pair[1] - pair[0]) / height - 0.6) ** 2
-             for pair, a, d in zip(pairs, answers, doubt)}
-    best = {0: (0., [])}  # right edge of the pieces so far: (their total score, their right edges)
-    for b in edges[1:]:
-        options = [(best[a][0] + score[a, b], best[a][1] + [b]) for a in best if (a, b) in score]
-        if options: best[b] = max(options)
-    return [x0 + c for c in best[x1 - x0][1][:-1]] if x1 - x0 in best else _cuts(ink, box, _pieces(box, height))
+    path = _best_path(edges, _piece_scores(ink, box, pairs, height, model))
+    return [x0 + c for c in path[:-1]] if path is not None else _cuts(ink, box, _pieces(box, height))
 
-# %% ../nbs/08_reading.ipynb #830fa660
+# %% ../nbs/08_reading.ipynb #4d0725f8
+def _split_box(ink:np.ndarray, box:tuple, height:float, model) -> list:
+    "`box` cut into the digits it seems to hold (itself if narrow), each shrunk to its ink."
+    k = _pieces(box, height)
+    cuts = [] if k == 1 else _read_cuts(ink, box, height, model) if model is not None else _cuts(ink, box, k)
+    edges = [box[0]] + cuts + [box[2]]
+    return [p for p in (_tight(ink, (a, box[1], b, box[3])) for a, b in zip(edges, edges[1:])) if p is not None]
+
+# %% ../nbs/08_reading.ipynb #b2e9db87
 def split_wide(ink:np.ndarray, # ink in 0..1, paper 0
                boxes:list, # the boxes of the number's marks
-               model=None, # a digit model: cut where the pieces read best (see below); None: at the columns of least ink
+               model=None, # a digit model: cut where the pieces read best; None: at the columns of least ink
               ) -> list:
     "Each box too wide for one digit cut into digits."
     if not boxes: return boxes
-    height, out = max(b[3] - b[1] for b in boxes), []
-    for box in boxes:
-        k = _pieces(box, height)
-        cuts = [] if k == 1 else _read_cuts(ink, box, height, model) if model is not None else _cuts(ink, box, k)
-        edges = [box[0]] + cuts + [box[2]]
-        out += [p for p in (_tight(ink, (a, box[1], b, box[3])) for a, b in zip(edges, edges[1:])) if p is not None]
-    return out
+    height = max(b[3] - b[1] for b in boxes)
+    return [piece for box in boxes for piece in _split_box(ink, box, height, model)]
 
 # %% ../nbs/08_reading.ipynb #678be41a
 def digit_boxes(ink:np.ndarray, # ink in 0..1, paper 0, as ink_of returns it
@@ -168,7 +193,7 @@ def digit_boxes(ink:np.ndarray, # ink in 0..1, paper 0, as ink_of returns it
     "One box `(x0, y0, x1, y1)` per digit of a number in `ink`, left to right."
     return [tuple(map(int, b)) for b in split_wide(ink, attach_fragments(ink, merge_stacked(components(ink)[1])), model)]
 
-# %% ../nbs/08_reading.ipynb #374da3b8
+# %% ../nbs/08_reading.ipynb #a75c0c1f
 def _owned(labels:np.ndarray, blobs:list, box:tuple) -> list:
     "The labels whose ink belongs to `box`: half or more of it lies inside, or `box` was cut out of the blob."
     x0, y0, x1, y1 = box
@@ -177,6 +202,7 @@ def _owned(labels:np.ndarray, blobs:list, box:tuple) -> list:
     def cut_from(i): rows, cols = blobs[i - 1]; return cols.start <= x0 and x1 <= cols.stop and rows.start <= y0 and y1 <= rows.stop
     return [i for i in range(1, len(total)) if inside[i] and (2 * inside[i] >= total[i] or cut_from(i))]
 
+# %% ../nbs/08_reading.ipynb #f9843907
 def digit_crops(ink:np.ndarray, boxes:list) -> list:
     "Each box's own ink, centred MNIST-style: a 28x28 uint8 image per box."
     labels, _ = components(ink)
@@ -186,33 +212,49 @@ def digit_crops(ink:np.ndarray, boxes:list) -> list:
         crops.append(center_digit(piece if piece.any() else ink[y0:y1, x0:x1]))
     return crops
 
-# %% ../nbs/08_reading.ipynb #4b70070e
+# %% ../nbs/08_reading.ipynb #4f02b5f3
 MAX_MARKS = 200  # more blobs of ink than this is a texture or a page of text, not a number
 
-def _read(image, model, abstain:bool) -> tuple[dict, list]:
-    "What `read_number` returns for `image`, and the 28x28 crops the model saw."
-    picture, name = _opened(image)
-    try: ink = ink_of(picture, name)
-    except BlankImage: return {'number': None, 'digits': [], 'reason': BLANK.reason}, []
-    blobs = ndimage.label(ink > 0, np.ones((3, 3)))[1]
-    if blobs > MAX_MARKS: return {'number': None, 'digits': [], 'reason': f'{blobs} separate marks: too many to be a number'}, []
+def _read_ink(ink:np.ndarray, model, abstain:bool) -> tuple[dict, list]:
+    "What `read_number` returns for the number in `ink`, and the 28x28 crops the model saw."
     boxes = digit_boxes(ink, model)
     crops = digit_crops(ink, boxes)
     answers = predict_mnist(np.stack(crops), model, guard=True if abstain else None)
     digits = [{**a._asdict(), 'box': list(box)} for a, box in zip(answers, boxes)]
     number = ''.join(str(a.digit) for a in answers if a.digit is not None) or None
-    return {'number': number, 'digits': digits, 'reason': None if number else 'no mark in the image looks like a digit'}, crops
+    reason = None if number else 'no mark in the image looks like a digit'
+    return {'number': number, 'digits': digits, 'reason': reason}, crops
 
-# %% ../nbs/08_reading.ipynb #fb440f6b
+# %% ../nbs/08_reading.ipynb #b1561703
+def _read(image, model, abstain:bool) -> tuple[dict, list]:
+    "What `read_number` returns for `image`, and the 28x28 crops the model saw."
+    picture, name = opened_image(image)
+    try: ink = ink_of(picture, name)
+    except BlankImage: return {'number': None, 'digits': [], 'reason': BLANK.reason}, []
+    blobs = ndimage.label(ink > 0, np.ones((3, 3)))[1]
+    if blobs > MAX_MARKS:
+        return {'number': None, 'digits': [], 'reason': f'{blobs} separate marks: too many to be a number'}, []
+    return _read_ink(ink, model, abstain)
+
+# %% ../nbs/08_reading.ipynb #0d1c72f5
 def read_number(image, # a path, a PIL image, or a 2-D array (grey, 0..255)
                 model=None, # a module, a checkpoint path, or None for the newest in models_dir
                 models_dir='models',
                 abstain:bool=True, # a mark the guard says is not a digit gets digit None
                ) -> dict:
-    "The number written left to right in `image`: `number` (a string, None if nothing readable) and a dict per mark in `digits`."
+    "The number written left to right in `image`: `number` (a string, or None) and a dict per mark in `digits`."
     return _read(image, as_model(model, models_dir), abstain)[0]
 
-# %% ../nbs/08_reading.ipynb #6228e72f
+# %% ../nbs/08_reading.ipynb #28779a2f
+def _read_file(path:Path, model, abstain:bool, show_dir) -> dict:
+    "What `read_files` says about one image file: what `read_number` returns, or `error`."
+    try: result, crops = _read(path, model, abstain)
+    except MnistError as e: return {'file': str(path), 'error': str(e)}
+    if show_dir is not None:
+        result['shown'] = [str(save_seen(c, Path(show_dir), path, f'.digit{i + 1}')) for i, c in enumerate(crops)]
+    return {'file': str(path), **result}
+
+# %% ../nbs/08_reading.ipynb #7c6d943f
 def read_files(paths, # image files and folders of images
                model=None, # as for read_number
                models_dir='models',
@@ -223,35 +265,36 @@ def read_files(paths, # image files and folders of images
     "One dict per image file: `file` and either what `read_number` returns or `error`."
     files = image_files(paths)
     if show_dir is not None:
-        _check_show_dir(show_dir, [q for p, error in files if error is None for q in Path(show_dir).glob(f'{glob.escape(p.stem)}.digit*.28x28.png')], overwrite)
-    model, results = as_model(model, models_dir), []
-    for path, error in files:
-        if error is None:
-            try: result, crops = _read(path, model, abstain)
-            except MnistError as e: error = str(e)
-        if error is not None: results.append({'file': str(path), 'error': error}); continue
-        if show_dir is not None: result['shown'] = [str(save_seen(c, Path(show_dir), path, f'.digit{i + 1}')) for i, c in enumerate(crops)]
-        results.append({'file': str(path), **result})
-    return results
+        crops = [q for p, error in files if error is None
+                 for q in Path(show_dir).glob(f'{glob.escape(p.stem)}.digit*.28x28.png')]
+        check_show_dir(show_dir, crops, overwrite)
+    model = as_model(model, models_dir)
+    return [_read_file(path, model, abstain, show_dir) if error is None else {'file': str(path), 'error': error}
+            for path, error in files]
 
-# %% ../nbs/08_reading.ipynb #cc3d3dfc
+# %% ../nbs/08_reading.ipynb #475699cd
+def _tally(counts:dict, failures:list, image, truth:str, result:dict, possible:bool):
+    "Count one number read by `reading_accuracy`: exact, too many or too few marks, possible; keep failures."
+    counts['exact'] += result['number'] == truth
+    counts['too many marks'] += len(result['digits']) > len(truth)
+    counts['too few marks'] += len(result['digits']) < len(truth)
+    counts['possible'] += possible
+    if result['number'] != truth: failures.append((image, truth, result['number']))
+
+# %% ../nbs/08_reading.ipynb #c062ae1d
 def reading_accuracy(model, # a digit model, or a checkpoint's path
                      style:str='small gaps', # a key of STYLES
                      n:int=1000, # numbers to read, each of 2 to 6 digits
                      seed:int=0, # fixes the numbers and how they are written
                      path=None, # MNIST folder, as for load_mnist
                     ) -> dict:
-    "Read `n` numbers written in `style` with MNIST test digits: shares read exactly, with too many or too few marks, and possible."
+    "Read `n` numbers of MNIST test digits written in `style`: shares read exactly, with too many marks, ..."
     _, _, x_test, y_test = load_mnist(path)
     model, rng = as_model(model), np.random.default_rng(seed)
-    alone = np.array([p.best_guess for p in predict_mnist(x_test, model, guard=None)]) == y_test  # read right in MNIST form
+    alone = np.array([p.best_guess for p in predict_mnist(x_test, model, guard=None)]) == y_test  # right in MNIST form
     counts, failures = dict.fromkeys(['exact', 'too many marks', 'too few marks', 'possible'], 0), []
     for _ in range(n):
         pick = rng.choice(len(x_test), int(rng.integers(2, 7)), replace=False)
         truth, image = ''.join(map(str, y_test[pick])), STYLES[style](list(x_test[pick]), rng)
-        result = read_number(image, model)
-        counts['exact'] += result['number'] == truth
-        counts['too many marks'] += len(result['digits']) > len(truth); counts['too few marks'] += len(result['digits']) < len(truth)
-        counts['possible'] += bool(alone[pick].all())
-        if result['number'] != truth: failures.append((image, truth, result['number']))
+        _tally(counts, failures, image, truth, read_number(image, model), bool(alone[pick].all()))
     return {'style': style, 'numbers': n, **{k: v / n for k, v in counts.items()}, 'failures': failures}

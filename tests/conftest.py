@@ -1,5 +1,6 @@
-"""Shared fixtures and helpers: where the real MNIST files are, the installed console script, a fresh Python."""
-import os, shutil, socket, struct, subprocess, sys, time, zlib
+"""Shared fixtures and helpers: where the real MNIST files are, one trained model for the whole session, the installed
+console script, the command line in this process, a fresh Python."""
+import contextlib, io, json, os, shutil, socket, struct, subprocess, sys, time, zlib
 from pathlib import Path
 import pytest
 
@@ -18,6 +19,36 @@ def mnist_folder() -> Path:
     if not (folder/'t10k-labels-idx1-ubyte.gz').exists() and not (folder/'t10k-labels-idx1-ubyte').exists():
         pytest.skip(f'no MNIST files in {folder}: set MNIST_DIGITS_DATA')
     return folder
+
+@pytest.fixture(scope='session')
+def trained(tmp_path_factory, mnist_folder) -> dict:
+    "One model trained by the console script for the whole session (fast preset, 5,000 images, one epoch)."
+    work = tmp_path_factory.mktemp('trained')
+    proc = cli('train', '--preset', 'fast', '--subset', '5000', '--json', cwd=work)
+    assert proc.returncode == 0, proc.stderr
+    return {'work': work, 'result': json.loads(proc.stdout), 'stderr': proc.stderr,
+            'files': sorted(p.name for p in (work/'models').iterdir())}
+
+def models_copy(trained:dict, dest:Path) -> Path:
+    "A copy of the session's models folder in `dest` (for a test that writes beside the model); returns `dest`."
+    shutil.copytree(trained['work']/'models', dest/'models')
+    return dest
+
+@contextlib.contextmanager
+def _chdir(folder):
+    "Work in `folder` for a while (contextlib.chdir, on Python 3.10 too)."
+    old = os.getcwd(); os.chdir(folder)
+    try: yield
+    finally: os.chdir(old)
+
+def main_here(*args, cwd) -> tuple[int, str, str]:
+    "Run `mnist-digits *args` in this process (no interpreter to start) in `cwd`: (exit code, stdout, stderr)."
+    from mnist_digits.cli import main
+    out, err = io.StringIO(), io.StringIO()
+    with _chdir(cwd), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try: code = main(list(args))
+        except SystemExit as e: code = e.code
+    return code, out.getvalue(), err.getvalue()
 
 def run_python(code:str, cwd, env=None, timeout=120) -> subprocess.CompletedProcess:
     "Run `code` in a fresh interpreter (the one running the tests) in `cwd`; return the finished process."

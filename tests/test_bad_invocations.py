@@ -1,19 +1,18 @@
 """Anything a user can get wrong ends in one line on stderr, a non-zero exit code and nothing half-written: never a traceback.
 
-Each row is a real invocation of the installed console script in a folder of its own, which holds a small trained
-model (models/fast.*) and a picture of a digit (seven.png). A row's setup may add what the case needs."""
+Each row runs `mnist-digits` (its `main`, in this process: an interpreter per row would cost more than the rows) in a
+folder of its own, which holds the session's small trained model (models/fast.*) and a picture of a digit
+(seven.png). A row's setup may add what the case needs. A few rows also run as the installed console script."""
 import json, os, shutil, sys
 from pathlib import Path
 import pytest
 from PIL import Image
-from conftest import cli
+from conftest import cli, main_here, models_copy
 
 @pytest.fixture(scope='module')
-def trained(tmp_path_factory, mnist_folder) -> Path:
-    "A folder with a small model trained by the console script, and a digit image."
-    work = tmp_path_factory.mktemp('bad')
-    proc = cli('train', '--preset', 'fast', '--subset', '2000', '--json', cwd=work)
-    assert proc.returncode == 0, proc.stderr
+def folder(trained, tmp_path_factory) -> Path:
+    "A folder with the session's model and a digit image."
+    work = models_copy(trained, tmp_path_factory.mktemp('bad'))
     digit = Image.new('L', (60, 80), 240); digit.paste(30, (26, 10, 34, 70)); digit.save(work/'seven.png')
     return work
 
@@ -110,17 +109,35 @@ def _snapshot(folder:Path) -> dict:
     return {str(p.relative_to(folder)): 'folder' if p.is_dir() and not p.is_symlink() else (p.lstat().st_size, p.lstat().st_mtime_ns)
             for p in folder.rglob('*')}
 
-@pytest.mark.parametrize('args, setup, code, message', CASES, ids=[' '.join(c[0])[:60] or '(none)' for c in CASES])
-def test_bad_invocation(trained, tmp_path, args, setup, code, message):
-    work = tmp_path/'work'
-    shutil.copytree(trained, work)
-    if setup: setup(work)
-    before = _snapshot(work)
-    proc = cli(*args, cwd=work, timeout=120)
-    assert proc.returncode == code, (proc.returncode, proc.stderr)
-    assert 'Traceback' not in proc.stderr + proc.stdout
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and message in lines[0], proc.stderr
+def _check(work:Path, before:dict, got:tuple, code:int, message:str):
+    "Exit code `code`, no traceback, one line on stderr that says `message`, and no file written."
+    returncode, out, err = got
+    assert returncode == code, (returncode, err)
+    assert 'Traceback' not in err + out
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], err
     assert lines[0].startswith('mnist-digits'), lines[0]
     after = _snapshot(work)
     assert after == before, f'files changed: {sorted(set(after.items()) ^ set(before.items()))}'  # nothing written
+
+def _prepared(folder:Path, tmp_path:Path, setup) -> tuple[Path, dict]:
+    "A copy of `folder` with `setup` applied, and its snapshot."
+    work = tmp_path/'work'
+    shutil.copytree(folder, work)
+    if setup: setup(work)
+    return work, _snapshot(work)
+
+@pytest.mark.parametrize('args, setup, code, message', CASES, ids=[' '.join(c[0])[:60] or '(none)' for c in CASES])
+def test_bad_invocation(folder, tmp_path, args, setup, code, message):
+    work, before = _prepared(folder, tmp_path, setup)
+    _check(work, before, main_here(*args, cwd=work), code, message)
+
+CONSOLE = [c for c in CASES if c[0][:1] in (['evaluate'], ['read'], ['app'], []) and c[3].startswith('no model at')
+           or c[0] in (['train', '--epochs', '0'], ['predict', 'notes.png'], [])]
+
+@pytest.mark.parametrize('args, setup, code, message', CONSOLE, ids=[' '.join(c[0])[:60] or '(none)' for c in CONSOLE])
+def test_bad_invocation_of_the_console_script(folder, tmp_path, args, setup, code, message):
+    "The same, as the installed console script: its exit code is main's, its one line is main's."
+    work, before = _prepared(folder, tmp_path, setup)
+    proc = cli(*args, cwd=work, timeout=120)
+    _check(work, before, (proc.returncode, proc.stdout, proc.stderr), code, message)

@@ -4,15 +4,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from conftest import ROOT, cli, png_claiming, run_python
+from conftest import ROOT, cli, models_copy, png_claiming, run_python
 
 @pytest.fixture(scope='module')
-def workdir(tmp_path_factory, mnist_folder):
-    "A folder with one model trained by the console script (fast preset, small subset), and its --json summary."
-    work = tmp_path_factory.mktemp('evalpredict')
-    proc = cli('train', '--preset', 'fast', '--subset', '5000', '--json', cwd=work)
-    assert proc.returncode == 0, proc.stderr
-    return work, json.loads(proc.stdout)
+def workdir(trained, tmp_path_factory):
+    "A copy of the session's model (evaluate writes its report beside it), and the --json summary of its training."
+    return models_copy(trained, tmp_path_factory.mktemp('evalpredict')), trained['result']
 
 def test_evaluate_writes_report_and_matches_training(workdir):
     work, trained = workdir

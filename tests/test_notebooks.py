@@ -3,7 +3,7 @@ import json, re, statistics
 import pytest
 from conftest import ROOT, run_python
 
-NOTEBOOKS = sorted((ROOT/'nbs').glob('*.ipynb'))
+NOTEBOOKS = sorted(p for p in (ROOT/'nbs').glob('*.ipynb') if not p.name.startswith('_'))  # as nbdev: _x is not a chapter
 EXPORT = re.compile(r'#\|\s*export')
 
 def code_cells(nb_path) -> list[dict]:
@@ -13,12 +13,27 @@ def exported_sources() -> list[tuple[str, str]]:
     "(notebook name, source) of every exported code cell."
     return [(p.name, s) for p in NOTEBOOKS for c in code_cells(p) if EXPORT.match(s := ''.join(c['source']))]
 
+def code_lines(source:str) -> int:
+    "Lines of code in a cell: not blank, not an nbdev directive."
+    return sum(1 for l in source.splitlines() if l.strip() and not l.startswith('#|'))
+
+def prose_words(nb_path) -> int:
+    "Words in a notebook's Markdown cells, code blocks left out."
+    md = ''.join(''.join(c['source']) + '\n' for c in json.loads(nb_path.read_text())['cells'] if c['cell_type'] == 'markdown')
+    return len(re.findall(r"[A-Za-z0-9][\w'.-]*", re.sub(r'```.*?```', '', md, flags=re.S)))
+
 def test_exported_cells_are_short():
-    "One definition per cell: none over 40 lines, and the median at most 15 (nbdev's 'short cells, then a demo')."
-    lengths = {f'{name}: {s.splitlines()[1][:60]}': len(s.splitlines()) for name, s in exported_sources()}
+    "One definition per cell: none over 40 lines of code, and the median at most 10 (fastcore's rhythm)."
+    lengths = {f'{name}: {s.splitlines()[1][:60]}': code_lines(s) for name, s in exported_sources()}
     too_long = {k: n for k, n in lengths.items() if n > 40}
     assert not too_long, f'exported cells over 40 lines: {too_long}'
-    assert statistics.median(lengths.values()) <= 15, f'median exported cell is {statistics.median(lengths.values())} lines'
+    assert statistics.median(lengths.values()) <= 10, f'median exported cell is {statistics.median(lengths.values())} lines'
+
+@pytest.mark.parametrize('nb', NOTEBOOKS, ids=lambda p: p.name)
+def test_a_chapter_reads_in_one_sitting(nb):
+    "Under 70 cells and 1,500 words of prose a chapter."
+    cells, words = len(json.loads(nb.read_text())['cells']), prose_words(nb)
+    assert cells < 70 and words < 1500, f'{nb.name}: {cells} cells, {words} words of prose'
 
 @pytest.mark.parametrize('nb', NOTEBOOKS, ids=lambda p: p.name)
 def test_stored_outputs_are_stable(nb):
@@ -34,11 +49,24 @@ def test_parameter_comments_are_plain_text():
            if (m := param.match(line)) and ('`' in m.group(1) or '](' in m.group(1))]
     assert not bad, f'Markdown in parameter comments: {bad}'
 
-@pytest.mark.parametrize('module', ['data', 'model', 'presets', 'evaluation', 'inference', 'negatives', 'reading', 'app', 'cli'])
-def test_module_does_not_import_fastai(module, tmp_path):
-    "The data layer, models, presets, evaluation, inference, the app and the CLI's parser start without fastai's import time."
-    code = (f"import sys, mnist_digits.{module} as m\n" + ("m.make_parser()\n" if module == 'cli' else '')
-            + "print(any(n.split('.')[0] == 'fastai' for n in sys.modules))")
+TRAINING = {'loaders', 'learner', 'resume', 'training', 'finetune'}  # the modules that build fastai objects
+LIGHT = sorted(p.stem for p in (ROOT/'mnist_digits').glob('[a-z]*.py') if p.stem not in TRAINING)
+
+def test_light_modules_do_not_import_fastai(tmp_path):
+    "Every module that does not train starts without fastai's import time, each in a fresh interpreter's order."
+    code = ("import importlib, sys\n"
+            f"for name in {LIGHT!r}:\n"
+            "    importlib.import_module(f'mnist_digits.{name}')\n"
+            "    if name == 'cli': sys.modules['mnist_digits.cli'].make_parser()\n"
+            "    print(name, any(n.split('.')[0] == 'fastai' for n in sys.modules))")
     out = run_python(code, tmp_path)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == 'False', f'mnist_digits.{module} imports fastai'
+    test = {line.split()[0]: line.split()[1] for line in out.stdout.splitlines()}
+    assert test == {name: 'False' for name in LIGHT}, out.stdout
+
+def test_inference_is_lean(tmp_path):
+    "Predicting needs torch, numpy, Pillow and scipy: importing inference loads no fastai, matplotlib or scikit-learn."
+    out = run_python("import sys, mnist_digits.inference\n"
+                     "print(sorted({n.split('.')[0] for n in sys.modules} & {'fastai', 'matplotlib', 'sklearn', 'pandas'}))", tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == '[]', out.stdout

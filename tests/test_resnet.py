@@ -38,7 +38,7 @@ def test_no_pretrained_trains_and_loads_without_fastai(work):
     assert sorted(p.name for p in (work/'models').iterdir()) == ['resnet.json', 'resnet.safetensors']
     assert json.loads((work/'models'/'resnet.json').read_text())['settings']['pretrained'] is False
     assert list((work/'torch').iterdir()) == []  # nothing was fetched
-    code = ("import sys, json; from mnist_digits.model import load_model, model_accuracy; from mnist_digits.data import load_mnist; "
+    code = ("import sys, json; from mnist_digits.checkpoints import load_model; from mnist_digits.model import model_accuracy; from mnist_digits.data import load_mnist; "
             "m = load_model('models/resnet.safetensors'); _, _, x, y = load_mnist(); "
             "print(json.dumps([model_accuracy(m, x, y), any(k.split('.')[0] == 'fastai' for k in sys.modules)]))")
     loaded = run_python(code, work, env=env(work))

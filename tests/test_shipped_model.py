@@ -61,6 +61,7 @@ def test_recorded_accuracy_is_measured(shipped, mnist_folder):
     "Loaded as any checkpoint (its weights' SHA-256 checked), it reads MNIST's test set as well as its JSON says."
     from mnist_digits.data import load_mnist
     from mnist_digits.inference import SHIPPED_MODEL
-    from mnist_digits.model import load_model, model_accuracy
+    from mnist_digits.model import model_accuracy
+    from mnist_digits.checkpoints import load_model
     _, _, x_test, y_test = load_mnist(mnist_folder)
     assert model_accuracy(load_model(SHIPPED_MODEL), x_test, y_test) == pytest.approx(shipped['test_accuracy'], abs=2e-4)
