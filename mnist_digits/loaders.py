@@ -125,7 +125,7 @@ class TensorBatches:
     "Batches of a `MnistTensors`, normalised (and augmented) on its device; a `DataLoader` for fastai."
     def __init__(self, dataset:MnistTensors, # the images and labels
                  bs:int=256, shuffle:bool=False, drop_last:bool=False, # as torch's DataLoader
-                 augment:bool|str=False, # False, True (`augment`) or 'handwriting' (`vary_handwriting`)
+                 augment:bool|str=False, # False, True (augment) or 'handwriting' (vary_handwriting)
                  rank:int=0, world:int=1): # under torchrun: this process's number, and how many share each batch
         self.dataset, self.bs, self.shuffle, self.drop_last, self.augment = dataset, bs, shuffle, drop_last, augment
         self.rank, self.world = rank, world

@@ -243,7 +243,7 @@ def _texture(rng:np.random.Generator, name:str|None=None) -> Image.Image:
     return Image.fromarray((grey * 255).astype(np.uint8))
 
 # %% ../nbs/07_not_a_digit.ipynb #24c53df5
-KINDS = ('letter', 'scribble', 'shape', 'photo', 'texture')  # the kinds of non-digit `negative` draws
+KINDS = ('letter', 'scribble', 'shape', 'photo', 'texture')  # the kinds of non-digit that negative draws
 
 def negative(kind:str, # one of KINDS
              rng:np.random.Generator,
