@@ -17,7 +17,7 @@ from .model import logits
 
 # %% auto #0
 __all__ = ['confusion_matrix', 'class_metrics', 'evaluate', 'plot_confusion_matrix', 'top_losses', 'plot_top_losses',
-           'report_dir', 'write_report']
+           'write_report']
 
 # %% ../nbs/05_evaluation.ipynb #85dca398
 def confusion_matrix(targets, predictions, n_classes:int=10) -> np.ndarray:

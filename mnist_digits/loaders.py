@@ -18,8 +18,7 @@ warnings.filterwarnings('ignore', message='`torch.jit.script` is deprecated', ca
 from fastai.data.core import DataLoaders
 
 # %% auto #0
-__all__ = ['augment', 'vary_handwriting', 'MnistTensors', 'TensorBatches', 'best_device', 'to_tensors', 'split_train_valid',
-           'mnist_dls']
+__all__ = ['augment', 'vary_handwriting', 'TensorBatches', 'best_device', 'mnist_dls']
 
 # %% ../nbs/01_loaders.ipynb #22e1c1c5
 def augment(x:torch.Tensor, # a float batch (N, 1, H, W)

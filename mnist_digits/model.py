@@ -15,9 +15,8 @@ from .data import MNIST_MEAN, MNIST_STD, normalize
 from .files import MnistError
 
 # %% auto #0
-__all__ = ['ARCHITECTURES', 'seed_cnn', 'n_params', 'mlp', 'ShiftAverage', 'fast_cnn', 'accurate_cnn', 'ImageNetInput',
-           'imagenet_weights_file', 'resnet18_imagenet_state', 'grey_resnet18', 'ConcatPool', 'resnet18', 'arch_name',
-           'build_model', 'logits', 'model_accuracy']
+__all__ = ['ARCHITECTURES', 'seed_cnn', 'mlp', 'ShiftAverage', 'fast_cnn', 'accurate_cnn', 'grey_resnet18', 'resnet18',
+           'arch_name', 'build_model', 'logits', 'model_accuracy']
 
 # %% ../nbs/02_model.ipynb #554d0dbd
 def seed_cnn(dropout:float=0., # dropout before each dense layer; off by default

@@ -18,7 +18,7 @@ from .files import MnistError
 from .inference import predict, to_mnist
 
 # %% auto #0
-__all__ = ['KINDS', 'on_paper', 'glyph', 'negative', 'mnist_ready', 'digit_pictures', 'negatives']
+__all__ = ['KINDS', 'negative', 'digit_pictures', 'negatives']
 
 # %% ../nbs/07_not_a_digit.ipynb #8854666e
 def _grey(ink:np.ndarray, rng:np.random.Generator) -> np.ndarray:

@@ -18,8 +18,7 @@ from .inference import (BLANK, as_model, check_show_dir, image_files, not_a_digi
                                     predict_mnist, save_seen)
 
 # %% auto #0
-__all__ = ['MAX_MARKS', 'components', 'merge_stacked', 'attach_fragments', 'split_wide', 'digit_boxes', 'digit_crops',
-           'read_number', 'read_files']
+__all__ = ['digit_boxes', 'digit_crops', 'read_number', 'read_files']
 
 # %% ../nbs/08_reading.ipynb #d8d0e545
 def _trimmed(digit:np.ndarray, scale:float) -> np.ndarray:
