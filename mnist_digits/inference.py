@@ -27,7 +27,7 @@ __all__ = ['SHIPPED_MODEL', 'choose_model', 'Prediction', 'load_guard', 'not_a_d
 SHIPPED_MODEL = files('mnist_digits')/'handwriting.safetensors'  # the digit model when you have none
 
 def _shipped_model(models_dir) -> Path:
-    "The shipped model's path, said on stderr with its test accuracy (nothing trained in `models_dir` yet)."
+    "The shipped model's path, said on stderr with its test accuracy (no model in `models_dir` yet)."
     shipped, measured = Path(SHIPPED_MODEL), read_meta(SHIPPED_MODEL).get('test_accuracy')
     accuracy = f", {measured:.2%} on MNIST's test set" if measured is not None else ''
     print(f"no model in {Path(models_dir)}/: using the model that ships with mnist_digits "
@@ -144,7 +144,7 @@ IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp', '.gif', '.tif', '.tiff', '.we
 
 # %% ../nbs/06a_inference.ipynb #08541d98
 def image_files(paths) -> list[tuple[Path, str|None]]:
-    "Each path, folders expanded into their images in order; an error message for missing paths and empty folders."
+    "Each path, folders expanded to their images in order; an error for missing paths and empty folders."
     found = []
     for p in map(Path, paths):
         if p.is_dir():
@@ -156,18 +156,18 @@ def image_files(paths) -> list[tuple[Path, str|None]]:
 
 # %% ../nbs/06a_inference.ipynb #8e4a2a40
 def seen_path(folder:Path, source:Path, part:str='') -> Path:
-    "Where `save_seen` puts the 28x28 image the model saw for `source` (or a `part` of it, such as one digit)."
+    "Where `save_seen` puts the 28x28 image the model saw for `source` (or a `part` of it, like a digit)."
     return Path(folder)/f'{Path(source).stem}{part}.28x28.png'
 
 # %% ../nbs/06a_inference.ipynb #bc477299
 def save_seen(array:np.ndarray, folder:Path, source:Path, part:str='') -> Path:
-    "Save the 28x28 `array` the model saw for `source` (or its `part`) as a PNG in `folder`; return its path."
+    "Save the 28x28 `array` the model saw for `source` (or its `part`) as a PNG in `folder`; return path."
     writable_folder(folder)
     return atomic_write(seen_path(folder, source, part), lambda tmp: Image.fromarray(array).save(tmp, format='PNG'))
 
 # %% ../nbs/06a_inference.ipynb #7c33b27e
 def check_show_dir(folder, planned:list, overwrite:bool):
-    "Before any work: `folder` is writable, and (unless `overwrite`) none of the `planned` files is there."
+    "Before any work: `folder` is writable and (unless `overwrite`) none of the `planned` files is there."
     writable_folder(folder)
     taken = [p for p in planned if Path(p).exists()]
     if taken and not overwrite:
@@ -176,7 +176,7 @@ def check_show_dir(folder, planned:list, overwrite:bool):
 
 # %% ../nbs/06a_inference.ipynb #b3cbdeaa
 def _prepared(files:list) -> tuple[list, list, list]:
-    "A result per file (its error, or not a digit if blank); the results still to predict, and their 28x28 arrays."
+    "Results per file (error, or not a digit if blank); those still to predict, and their 28x28 arrays."
     results, good, arrays = [], [], []
     for path, error in files:
         results.append({'file': str(path)})

@@ -92,7 +92,7 @@ def _border(a:np.ndarray) -> np.ndarray: return np.concatenate([a[0], a[-1], a[:
 def ink_of(image:Image.Image, # any mode, as opened by open_image
            name:str='image', # how to call it in an error message
           ) -> np.ndarray:
-    "Where the ink is, in 0..1 (paper 0), whatever the image's mode and polarity; raise if there is no digit."
+    "Where the ink is, in 0..1 (paper 0), whatever the image's mode and polarity; raise if no digit."
     grey, alpha = _grey_and_alpha(image)
     if alpha is not None: ink = alpha
     else: ink = grey if np.median(_border(grey)) < 0.5 else 1 - grey
@@ -128,7 +128,7 @@ def center_digit(ink:np.ndarray) -> np.ndarray:
 
 # %% ../nbs/06_preprocessing.ipynb #da823ab2
 def opened_image(image) -> tuple[Image.Image, str]:
-    "`image` (a path, PIL image or 2-D array) as a PIL image that can hold a digit, and its name for errors."
+    "`image` (a path, PIL image or 2-D array) as a PIL image that can hold a digit; its name for errors."
     name = str(image) if isinstance(image, (str, Path)) else 'the image'
     if isinstance(image, (str, Path)): image = open_image(image)
     elif isinstance(image, np.ndarray):

@@ -29,7 +29,7 @@ def _trimmed(digit:np.ndarray, scale:float) -> np.ndarray:
     return np.clip(np.asarray(crop.resize(size, Image.Resampling.BILINEAR)), 0, 1)
 
 def _touching_x(canvas:np.ndarray, digit:np.ndarray, top:int, start:int) -> int:
-    "The largest x up to `start` where `digit`, placed at row `top`, touches the solid ink already on `canvas`."
+    "The largest x up to `start` where `digit`, placed at row `top`, touches the solid ink on `canvas`."
     grown, solid = ndimage.binary_dilation(canvas > 0.3, np.ones((3, 3))), digit > 0.3
     h, w = digit.shape
     return next((x for x in range(start, -1, -1) if (grown[top:top+h, x:x+w] & solid).any()), start)
@@ -68,7 +68,7 @@ STYLES = {  # how a number is written: a function of (digits, rng) -> image
 # %% ../nbs/08_reading.ipynb #5f065b40
 def components(ink:np.ndarray, # ink in 0..1, paper 0, as ink_of returns it
               ) -> tuple[np.ndarray, list]:
-    "The 8-connected blobs of `ink`: a label image (0 is paper) and the box `(x0, y0, x1, y1)` of label i+1 at index i."
+    "8-connected blobs of `ink`: a label image (0 is paper) and box `(x0, y0, x1, y1)` of label i+1 at i."
     labels, _ = ndimage.label(ink > 0, np.ones((3, 3)))
     return labels, [(s[1].start, s[0].start, s[1].stop, s[0].stop) for s in ndimage.find_objects(labels)]
 
@@ -96,7 +96,7 @@ def _ink(ink:np.ndarray, box:tuple) -> int: return int((ink[box[1]:box[3], box[0
 def _gap(a:tuple, b:tuple) -> int: return max(a[0], b[0]) - min(a[2], b[2])  # empty columns between (negative: overlap)
 
 def _is_fragment(ink:np.ndarray, box:tuple, height:float, typical:float) -> bool:
-    "Is `box` a piece of a digit (short, short and light, or tiny), next to the tallest `height` and `typical` ink?"
+    "Is `box` a digit's piece (short, short and light, or tiny) vs the tallest `height`, `typical` ink?"
     short, amount = (box[3] - box[1]) / height, _ink(ink, box)
     return short < 0.4 or (short < 0.6 and amount < 0.5 * typical) or amount < 0.15 * typical
 
@@ -119,7 +119,7 @@ def _pieces(box:tuple, height:float) -> int:
 
 # %% ../nbs/08_reading.ipynb #bd1e4906
 def _cuts(ink:np.ndarray, box:tuple, k:int) -> list:
-    "The columns where `box` is cut into `k` digits: the least ink within a third of a digit of each even cut."
+    "Columns cutting `box` into `k` digits: the least ink within a third of a digit of each even cut."
     x0, y0, x1, y1 = box
     profile, step = ink[y0:y1, x0:x1].sum(0), (x1 - x0) / k
     return [x0 + lo + int(np.argmin(profile[lo:hi])) for lo, hi in
@@ -149,7 +149,7 @@ def _piece_scores(ink:np.ndarray, box:tuple, pairs:list, height:float, model) ->
 
 # %% ../nbs/08_reading.ipynb #60f29279
 def _best_path(edges:list, score:dict) -> list|None:
-    "The right edges of the pieces from `edges[0]` to `edges[-1]` with the best total `score` (None: no way)."
+    "Right edges of the pieces from `edges[0]` to `edges[-1]` with the best total `score` (None: no way)."
     best = {edges[0]: (0., [])}  # right edge of the pieces so far: (their total score, their right edges)
     for b in edges[1:]:
         options = [(best[a][0] + score[a, b], best[a][1] + [b]) for a in best if (a, b) in score]
@@ -158,7 +158,7 @@ def _best_path(edges:list, score:dict) -> list|None:
 
 # %% ../nbs/08_reading.ipynb #74a87dbc
 def _read_cuts(ink:np.ndarray, box:tuple, height:float, model) -> list:
-    "The cuts of `box` into pieces (0.2 to 1.4 digit heights wide) that `model` reads most confidently together."
+    "Cuts of `box` into pieces (0.2-1.4 digit heights wide) that `model` reads most confidently together."
     x0, y0, x1, y1 = box
     edges = [0] + _valleys(ink[y0:y1, x0:x1].sum(0)) + [x1 - x0]
     if len(edges) > 40: return _cuts(ink, box, _pieces(box, height))  # a texture, not digits: too many to read
@@ -194,7 +194,7 @@ def digit_boxes(ink:np.ndarray, # ink in 0..1, paper 0, as ink_of returns it
 
 # %% ../nbs/08_reading.ipynb #a75c0c1f
 def _owned(labels:np.ndarray, blobs:list, box:tuple) -> list:
-    "The labels whose ink belongs to `box`: half or more of it lies inside, or `box` was cut out of the blob."
+    "Labels whose ink belongs to `box`: half or more of it lies inside, or `box` was cut out of the blob."
     x0, y0, x1, y1 = box
     inside = np.bincount(labels[y0:y1, x0:x1].ravel(), minlength=len(blobs) + 1)
     total = np.bincount(labels.ravel(), minlength=len(blobs) + 1)
@@ -241,7 +241,7 @@ def read_number(image, # a path, a PIL image, or a 2-D array (grey, 0..255)
                 models_dir='models',
                 abstain:bool=True, # a mark the guard says is not a digit gets digit None
                ) -> dict:
-    "The number written left to right in `image`: `number` (a string, or None) and a dict per mark in `digits`."
+    "The number written left to right in `image`: `number` (str or None) and a dict per mark in `digits`."
     return _read(image, as_model(model, models_dir), abstain)[0]
 
 # %% ../nbs/08_reading.ipynb #28779a2f
@@ -273,7 +273,7 @@ def read_files(paths, # image files and folders of images
 
 # %% ../nbs/08_reading.ipynb #475699cd
 def _tally(counts:dict, failures:list, image, truth:str, result:dict, possible:bool):
-    "Count one number read by `reading_accuracy`: exact, too many or too few marks, possible; keep failures."
+    "Count a read by `reading_accuracy`: exact, too many or too few marks, possible; keep failures."
     counts['exact'] += result['number'] == truth
     counts['too many marks'] += len(result['digits']) > len(truth)
     counts['too few marks'] += len(result['digits']) < len(truth)
@@ -287,7 +287,7 @@ def reading_accuracy(model, # a digit model, or a checkpoint's path
                      seed:int=0, # fixes the numbers and how they are written
                      path=None, # MNIST folder, as for load_mnist
                     ) -> dict:
-    "Read `n` numbers of MNIST test digits written in `style`: shares read exactly, with too many marks, ..."
+    "Read `n` numbers of MNIST test digits in `style`: shares read exactly, with too many marks, ..."
     _, _, x_test, y_test = load_mnist(path)
     model, rng = as_model(model), np.random.default_rng(seed)
     alone = np.array([p.best_guess for p in predict_mnist(x_test, model, guard=None)]) == y_test  # right in MNIST form
