@@ -65,7 +65,7 @@ def free_port() -> int:
     "A loopback TCP port nobody is listening on."
     with socket.socket() as s: s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
 
-def wait_until_serving(proc:subprocess.Popen, port:int, timeout:float=60) -> float:
+def wait_until_serving(proc:subprocess.Popen, port:int, timeout:float=180) -> float:
     "Seconds until 127.0.0.1:port accepts a connection; fails the test if the process dies first."
     start = time.monotonic()
     while time.monotonic() - start < timeout:

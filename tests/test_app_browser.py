@@ -40,14 +40,15 @@ def draw(page, strokes):
         page.mouse.up()
     page.keyboard.press('Escape')  # a tool's popover may open over the page after a stroke
 
-def answer_after(page, action, timeout=20_000) -> str:
-    "Do `action`, then wait for the page's verdict line to change and return it."
+def answer_after(page, action, timeout=90_000, drawn=False) -> str:
+    "Do `action`, then wait for the page's verdict line to change (to an answer about ink, if `drawn`) and return it."
     verdict = page.locator('#verdict')
     before = re.sub(r'^\d+\.\ds\s*', '', verdict.inner_text())  # an answer still on its way shows a timer ('0.4s') first
     action()
-    done = ("([el, old]) => el.innerText.replace(/^\\d+\\.\\ds\\s*/, '') !== old"
-            " && !/\\d\\.\\ds/.test(el.innerText)")  # changed (a late answer to an earlier action is not a change), and settled
-    page.wait_for_function(done, arg=[verdict.element_handle(), before], timeout=timeout)
+    done = ("([el, old, drawn]) => el.innerText.replace(/^\\d+\\.\\ds\\s*/, '') !== old"
+            " && !/\\d\\.\\ds/.test(el.innerText)"  # changed (a late answer to an earlier action is not a change), and settled
+            " && !(drawn && el.innerText.startsWith('Nothing to read'))")  # a late answer from before the drawing
+    page.wait_for_function(done, arg=[verdict.element_handle(), before, drawn], timeout=timeout)
     return verdict.inner_text().strip()
 
 def clear(page):
@@ -59,8 +60,8 @@ def clear(page):
 def open_page(browser, url):
     page = browser.new_page(viewport={'width': 1280, 'height': 900})
     page.goto(url)
-    page.wait_for_selector('canvas', timeout=30_000)
-    page.wait_for_selector('button[aria-label="Brush"]', timeout=30_000)
+    page.wait_for_selector('canvas', timeout=120_000)
+    page.wait_for_selector('button[aria-label="Brush"]', timeout=120_000)
     return page
 
 @pytest.fixture(scope='module')
@@ -81,7 +82,7 @@ def url(tmp_path_factory):
 def test_draw_a_one_and_a_seven(browser, url, tmp_path):
     page = open_page(browser, url)
     assert page.locator('#verdict').inner_text().startswith('Nothing to read: the canvas is blank')
-    one = answer_after(page, lambda: draw(page, ONE))
+    one = answer_after(page, lambda: draw(page, ONE), drawn=True)
     assert one.startswith('1, '), one
     label = page.locator('#answer')
     assert label.get_by_test_id('label-output-value').inner_text() == '1'  # the label's big answer
@@ -89,7 +90,7 @@ def test_draw_a_one_and_a_seven(browser, url, tmp_path):
     blank = answer_after(page, lambda: clear(page))
     assert blank.startswith('Nothing to read: the canvas is blank'), blank  # a blank canvas says so, and guesses nothing
     assert label.get_by_test_id('label-output-value').count() == 0
-    seven = answer_after(page, lambda: draw(page, SEVEN))
+    seven = answer_after(page, lambda: draw(page, SEVEN), drawn=True)
     assert seven.startswith('7, '), seven
     assert page.locator('#seen img').evaluate('img => img.naturalWidth') == 112  # the 28x28 picture the model saw, 4x
     page.screenshot(path=tmp_path/'app.png')
@@ -98,7 +99,7 @@ def test_draw_a_one_and_a_seven(browser, url, tmp_path):
 def test_draw_a_number(browser, url):
     page = open_page(browser, url)
     page.get_by_label('a number').check()
-    number = answer_after(page, lambda: draw(page, SEVENTEEN))
+    number = answer_after(page, lambda: draw(page, SEVENTEEN), drawn=True)
     assert number.startswith('17: 1 ('), number
     assert page.locator('#seen img').evaluate('img => img.naturalWidth') == 2 * 120 - 8  # one 28x28 picture per digit
 
@@ -121,7 +122,7 @@ def screenshot(path:Path):
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             page = open_page(browser, address)
-            answer_after(page, lambda: draw(page, SEVEN))
+            answer_after(page, lambda: draw(page, SEVEN), drawn=True)
             page.wait_for_timeout(1500)  # the outputs fade in
             page.screenshot(path=path, clip={'x': 0, 'y': 0, 'width': 1280, 'height': 650})
             browser.close()
