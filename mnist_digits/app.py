@@ -24,7 +24,10 @@ from .reading import read_files
 __all__ = ['make_app', 'serve', 'write_space']
 
 # %% ../nbs/09_app.ipynb #ee4ba19e
-_MODES = {'one digit': predict_files, 'a number': read_files}  # the page's switch, and what each calls
+_MODES = {
+    'one digit': predict_files,
+    'a number': read_files,
+}  # the page's switch, and what each calls
 
 # %% ../nbs/09_app.ipynb #86d4cc1c
 def _public(result:dict, folder) -> dict:
@@ -41,7 +44,9 @@ def _answer_file(path, # an image file
     return _public(_MODES[mode]([path], model)[0], Path(path).parent)
 
 # %% ../nbs/09_app.ipynb #ff8cf503
-_EXAMPLES = files('mnist_digits')/'examples'  # pictures shipped with the package, made at the end of this chapter
+_EXAMPLES = (
+    files('mnist_digits') / 'examples'
+)  # pictures shipped with the package, made at the end of this chapter
 _EXAMPLE_FILES = {'seven.png': 'one digit', 'two.png': 'one digit', 'number.png': 'a number',
                   'letter.png': 'one digit'}
 
@@ -80,7 +85,11 @@ def _verdict_of(result:dict, mode:str) -> str:
     if r['digit'] is not None:
         return (f"**{r['digit']}**, {r['probability']:.1%} sure "
                 f"(runner-up {r['runner_up']}, {r['runner_up_probability']:.1%})")
-    guess = f"; best guess {r['best_guess']} ({r['probability']:.0%})" if r['best_guess'] is not None else ''
+    guess = (
+        f"; best guess {r['best_guess']} ({r['probability']:.0%})"
+        if r['best_guess'] is not None
+        else ''
+    )
     return f"**Not a digit:** {r['reason']}{guess}"
 
 # %% ../nbs/09_app.ipynb #9a3dd85e
@@ -95,20 +104,25 @@ def _seen(result:dict) -> Image.Image|None:
     return strip
 
 # %% ../nbs/09_app.ipynb #263f5b20
-_ASK = 'Nothing to read yet: draw a digit, or upload a photo or scan.'  # before there is anything to read
-_BLANK_CANVAS = 'Nothing to read: the canvas is blank. Draw a digit on it.'  # the sketchpad is on show, empty
+_ASK = (  # before there is anything to read
+    'Nothing to read yet: draw a digit, or upload a photo or scan.'
+)
+_BLANK_CANVAS = (
+    'Nothing to read: the canvas is blank. Draw a digit on it.'  # the sketchpad is on show, empty
+)
 
 # %% ../nbs/09_app.ipynb #22a36b04
-def _show_answer(image, # an upload's path, the sketchpad's value (a dict with a 'composite' image), or None
-                 mode:str, # 'one digit' or 'a number'
-                 model, # a digit model (a module)
-                 empty:str=_ASK, # what to say when there is no image
-                ) -> tuple:
+def _show_answer(
+    image,  # an upload's path, the sketchpad's value (a dict with a 'composite' image), or None
+    mode: str,  # 'one digit' or 'a number'
+    model,  # a digit model (a module)
+    empty: str = _ASK,  # what to say when there is no image
+) -> tuple:
     "What the page shows for `image`: the label's value, the verdict line, the picture(s) the model saw."
     if isinstance(image, dict): image = image.get('composite')
     if image is None: return None, empty, None
     with tempfile.TemporaryDirectory() as tmp:
-        if isinstance(image, Image.Image): image.save(path := Path(tmp)/'sketch.png')
+        if isinstance(image, Image.Image):image.save(path := Path(tmp)/'sketch.png')
         else: path = Path(image)
         result = _MODES[mode]([path], model, show_dir=Path(tmp)/'seen')[0]
         seen = _seen(result)
@@ -119,7 +133,9 @@ def _show_answer(image, # an upload's path, the sketchpad's value (a dict with a
 _INTRO = """# mnist_digits: draw a digit
 Draw a digit with the mouse (or a whole number, and switch to "a number"), or upload a photo or scan. The model reads
 the 28x28 picture made from yours, shown on the right, and says "not a digit" when it sees none."""
-_BRUSH = gr.Brush(default_size=16, colors=['#000000'], color_mode='fixed')  # strokes like MNIST's on 280x280
+_BRUSH = gr.Brush(
+    default_size=16, colors=['#000000'], color_mode='fixed'
+)  # strokes like MNIST's on 280x280
 
 # %% ../nbs/09_app.ipynb #87b64e35
 def _inputs() -> tuple:
@@ -173,7 +189,10 @@ def _api(model):
         image.change(partial(_api_answer, model=model, mode=mode), image, answer, api_name=name)
 
 # %% ../nbs/09_app.ipynb #71e477c3
-_KEEP_UPLOADS = (600, 3600)  # every 10 minutes, delete visitors' uploads and drawings older than an hour
+_KEEP_UPLOADS = (
+    600,
+    3600,
+)  # every 10 minutes, delete visitors' uploads and drawings older than an hour
 
 def make_app(model=None, # a module, a checkpoint path, or None (see choose_model)
              models_dir='models',
@@ -204,9 +223,18 @@ def _check_port(host:str, port:int):
 # %% ../nbs/09_app.ipynb #d8004307
 _PICK_BRUSH = """() => { const pick = () => { const b = document.querySelector('button[aria-label="Brush"]');
                                  b ? b.click() : setTimeout(pick, 100); }; pick(); }"""  # picks the brush
-_LAUNCH = dict(show_error=False, quiet=True, allowed_paths=[str(_EXAMPLES)], footer_links=['api'],
-               js=_PICK_BRUSH, prevent_thread_lock=True, inline=False, enable_monitoring=False, ssr_mode=False,
-               mcp_server=False)
+_LAUNCH = dict(
+    show_error=False,
+    quiet=True,
+    allowed_paths=[str(_EXAMPLES)],
+    footer_links=['api'],
+    js=_PICK_BRUSH,
+    prevent_thread_lock=True,
+    inline=False,
+    enable_monitoring=False,
+    ssr_mode=False,
+    mcp_server=False,
+)
 
 # %% ../nbs/09_app.ipynb #9656e69e
 def serve(model=None, # as for make_app
@@ -252,15 +280,18 @@ def _write_space_files(tmp:Path, weights:Path, meta:Path, package:str):
     for f in (weights, meta): shutil.copy(f, tmp/f.name)
 
 # %% ../nbs/09_app.ipynb #b1e48f6d
-def write_space(folder, # a new or empty folder
-                model, # the checkpoint to serve (NAME, NAME.json or NAME.safetensors)
-                package:str='mnist_digits[app] @ git+https://github.com/mnist-digits/mnist_digits', # requirements.txt's line
-               ) -> list[Path]:
+def write_space(
+    folder,  # a new or empty folder
+    model,  # the checkpoint to serve (NAME, NAME.json or NAME.safetensors)
+    package: str = 'mnist_digits[app] @ git+https://github.com/mnist-digits/mnist_digits',  # requirements.txt's line
+) -> list[Path]:
     "Write a Hugging Face Space serving `model`: app.py, requirements.txt, README.md, the model's files."
     weights, meta = checkpoint_paths(find_model(model))
     folder = Path(folder)
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
-        raise MnistError(f"{folder} is not an empty folder: give a new or empty folder for the Space")
+        raise MnistError(
+            f"{folder} is not an empty folder: give a new or empty folder for the Space"
+        )
     writable_folder(folder.parent)
     write = partial(_write_space_files, weights=weights, meta=meta, package=package)
     return sorted(atomic_write(folder, write, folder=True).iterdir())  # all the files, or none

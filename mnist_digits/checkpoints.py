@@ -29,8 +29,12 @@ def checkpoint_paths(path) -> tuple[Path, Path]:
 def _library_versions() -> dict:
     "Versions of Python and the libraries a checkpoint depends on."
     import mnist_digits
-    return {'python': platform.python_version(), 'torch': torch.__version__, 'numpy': np.__version__,
-            'mnist_digits': mnist_digits.__version__}
+    return {
+        'python': platform.python_version(),
+        'torch': torch.__version__,
+        'numpy': np.__version__,
+        'mnist_digits': mnist_digits.__version__,
+    }
 
 # %% ../nbs/02a_checkpoints.ipynb #a060aeeb
 def _previous(weights:Path) -> Path:
@@ -38,7 +42,7 @@ def _previous(weights:Path) -> Path:
     return weights.with_name(f'.{weights.name}.previous')
 
 def _keep_previous(weights:Path) -> Path:
-    "Keep the weights about to be replaced reachable under `_previous(weights)`."
+    "Keep the weights about to be replaced reachable beside them, as `.NAME.previous`."
     previous = _previous(weights)
     previous.unlink(missing_ok=True)
     if weights.is_file():
@@ -49,7 +53,7 @@ def _keep_previous(weights:Path) -> Path:
 # %% ../nbs/02a_checkpoints.ipynb #2692f0c6
 @contextlib.contextmanager
 def _folder_locked(folder:Path):
-    "Hold an exclusive lock on `folder` while a checkpoint is written (flock: no lock file is left)."
+    "Hold an exclusive lock on `folder` while a checkpoint is written (flock: no lock file left)."
     import fcntl
     fd = os.open(folder, os.O_RDONLY)
     try: fcntl.flock(fd, fcntl.LOCK_EX); yield
@@ -60,10 +64,17 @@ _CHECKPOINT_FORMAT = 'mnist_digits checkpoint 1'  # what save_model writes and l
 
 def _description(arch:str, arch_kwargs:dict|None, info:dict) -> dict:
     "The JSON of a checkpoint, all but the weights' SHA-256."
-    return {'format': _CHECKPOINT_FORMAT, 'arch': arch, 'arch_kwargs': arch_kwargs or {},
-            'normalization': {'mean': MNIST_MEAN, 'std': MNIST_STD}, 'classes': [str(i) for i in range(10)],
-            'data_sha256': MNIST_FILES, 'versions': _library_versions(),
-            'date': datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'), **info}
+    return {
+        'format': _CHECKPOINT_FORMAT,
+        'arch': arch,
+        'arch_kwargs': arch_kwargs or {},
+        'normalization': {'mean': MNIST_MEAN, 'std': MNIST_STD},
+        'classes': [str(i) for i in range(10)],
+        'data_sha256': MNIST_FILES,
+        'versions': _library_versions(),
+        'date': datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
+        **info,
+    }
 
 # %% ../nbs/02a_checkpoints.ipynb #d88633a0
 def save_model(model:nn.Module, # the network to save
@@ -78,7 +89,8 @@ def save_model(model:nn.Module, # the network to save
     weights.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     meta = _description(arch, arch_kwargs, info)
-    with _folder_locked(weights.parent):  # another process saving here waits, so the two files never mix
+    # another process saving here waits, so the two files never mix
+    with _folder_locked(weights.parent):
         previous = _keep_previous(weights)
         atomic_write(weights, lambda tmp: save_file(state, tmp))
         meta['weights_sha256'] = hashlib.sha256(weights.read_bytes()).hexdigest()
@@ -115,7 +127,9 @@ def _read_weights(weights:Path, meta_path:Path, meta:dict) -> dict:
     from safetensors import SafetensorError
     from safetensors.torch import load
     if not weights.is_file():
-        raise MnistError(f"{weights} is missing: the model's weights belong beside {meta_path.name}")
+        raise MnistError(
+            f"{weights} is missing: the model's weights belong beside {meta_path.name}"
+        )
     data = weights.read_bytes()
     previous = _previous(weights)  # a save cut off between its two files: the JSON describes these
     if hashlib.sha256(data).hexdigest() != meta['weights_sha256'] and previous.is_file():
@@ -132,7 +146,7 @@ def _read_weights(weights:Path, meta_path:Path, meta:dict) -> dict:
 def load_model(path, # NAME, NAME.json or NAME.safetensors
                device='cpu', # where to put the weights
               ) -> nn.Module:
-    "Rebuild a saved model from its JSON and safetensors files; refuse a damaged or mismatched pair."
+    "Rebuild a saved model from its JSON and safetensors files; refuse a damaged or odd pair."
     weights, meta_path = checkpoint_paths(path)
     meta = read_meta(path)
     state = _read_weights(weights, meta_path, meta)
@@ -142,7 +156,8 @@ def load_model(path, # NAME, NAME.json or NAME.safetensors
         why = str(e).splitlines()[0]
         raise MnistError(f"{weights} does not fit architecture {meta['arch']!r}: {why}") from None
     model.meta = meta
-    return model.to(device, memory_format=torch.channels_last).eval()  # NHWC: faster CPU convolutions
+    # NHWC: faster CPU convolutions
+    return model.to(device, memory_format=torch.channels_last).eval()
 
 # %% ../nbs/02a_checkpoints.ipynb #ec2176b8
 def newest_model(models_dir='models') -> Path:
@@ -151,7 +166,9 @@ def newest_model(models_dir='models') -> Path:
     found = [p for p in folder.glob('*.json') if not p.name.endswith('.resume.json')
              and p.with_suffix('.safetensors').is_file()] if folder.is_dir() else []
     if not found:
-        raise MnistError(f"no model in {folder}/: train one with `mnist-digits train`, or give a model's path")
+        raise MnistError(
+            f"no model in {folder}/: train one with `mnist-digits train`, or give a model's path"
+        )
     return max(found, key=lambda p: p.stat().st_mtime_ns).with_suffix('.safetensors')
 
 # %% ../nbs/02a_checkpoints.ipynb #b787945a

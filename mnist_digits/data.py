@@ -35,7 +35,9 @@ def _idx_header(content:bytes, name:str) -> tuple:
     dtype, ndim = np.dtype(_IDX_DTYPES[content[2]]), content[3]
     header = 4 + 4*ndim
     if len(content) < header:
-        raise MnistError(f"{name} is truncated inside its header: replace it with the original file")
+        raise MnistError(
+            f"{name} is truncated inside its header: replace it with the original file"
+        )
     return dtype, tuple(int(d) for d in np.frombuffer(content, '>u4', count=ndim, offset=4)), header
 
 # %% ../nbs/00_data.ipynb #960e8f47
@@ -47,8 +49,10 @@ def _parse_idx(content:bytes, # the decompressed bytes of an IDX file
     expected = header + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
     if len(content) != expected:
         what = 'truncated' if len(content) < expected else 'longer than its header says'
-        raise MnistError(f"{name} is {what} ({len(content):,} bytes, its header says {expected:,}): "
-                         "replace it with the original file")
+        raise MnistError(
+            f"{name} is {what} ({len(content):,} bytes, its header says {expected:,}): "
+            "replace it with the original file"
+        )
     array = np.frombuffer(content, dtype, offset=header).reshape(shape)
     return array.astype(dtype.newbyteorder('='))  # in the machine's byte order
 
@@ -125,7 +129,9 @@ def _download_file(name:str, # a key of MNIST_FILES
     dest, problems = folder/f'{name}.gz', []
     for mirror in mirrors:
         url = mirror.rstrip('/') + f'/{name}.gz'
-        fetch = lambda tmp: _verify_content(_read_content(_fetch(url, tmp, progress=progress)), name, url)
+        fetch = lambda tmp: _verify_content(
+            _read_content(_fetch(url, tmp, progress=progress)), name, url
+        )
         try: return atomic_write(dest, fetch)
         except (OSError, urllib.error.URLError, MnistError) as e: problems.append(f'{url}: {e}')
     raise MnistError(f"could not download {name}.gz from any mirror ({'; '.join(problems)}): "
@@ -172,7 +178,8 @@ def _read_cache(path:Path, key:str):
         with np.load(path, allow_pickle=False) as f:
             if str(f['key']) != key: return None
             return tuple(f[k] for k in _SPLITS)
-    except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as e:  # rebuild it
+    # rebuild it
+    except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as e:
         print(f"mnist_digits: the MNIST cache {path} is damaged ({e}); "
               "rebuilding it from the checked files", file=sys.stderr)
         return None
@@ -185,15 +192,17 @@ def _locate(folder:Path, ours:bool, mirrors:list, progress:bool=True) -> dict:
         path = _find_file(folder, name)
         if path is None:
             if not ours:
-                raise MnistError(f"{name}(.gz) is not in {folder}: put the four MNIST files there, "
-                                 f"or unset ${DATA_ENV} and give no path to download them into ./data")
+                raise MnistError(
+                    f"{name}(.gz) is not in {folder}: put the four MNIST files there, "
+                    f"or unset ${DATA_ENV} and give no path to download them into ./data"
+                )
             path = _download_file(name, folder, mirrors, progress)
         files[name] = path
     return files
 
 # %% ../nbs/00_data.ipynb #3aedae57
 def _check(name:str, path:Path) -> np.ndarray:
-    "Parse `path` as the MNIST file `name`: its structure first (a precise message), then its checksum."
+    "Parse `path` as the MNIST file `name`: structure first (a precise message), then checksum."
     content = _read_content(path)
     array = _parse_idx(content, str(path))
     _verify_content(content, name, path)
@@ -209,7 +218,7 @@ def _decode(name:str, path:Path, folder:Path, ours:bool, mirrors:list, progress=
         return _check(name, _download_file(name, folder, mirrors, progress))
 
 # %% ../nbs/00_data.ipynb #83a809f8
-def load_mnist(path=None, # folder with the four files (.gz or not); default $MNIST_DIGITS_DATA or ./data
+def load_mnist(path=None, # folder of the 4 files (.gz or not); default $MNIST_DIGITS_DATA or ./data
                mirrors:list=MIRRORS, # where to download from when ./data lacks a file
                progress:bool=True, # show a progress bar while downloading
               ) -> tuple:
@@ -219,7 +228,8 @@ def load_mnist(path=None, # folder with the four files (.gz or not); default $MN
     key, cache = _source_key(files), _cache_path(folder)
     if (arrays := _read_cache(cache, key)) is not None: return arrays
     arrays = tuple(_decode(name, p, folder, ours, mirrors, progress) for name, p in files.items())
-    files = {name: _find_file(folder, name) for name in MNIST_FILES}  # a damaged file may be replaced
+    # a damaged file may be replaced
+    files = {name: _find_file(folder, name) for name in MNIST_FILES}
     _write_cache(cache, _source_key(files), arrays)
     return arrays
 
@@ -249,9 +259,10 @@ def class_counts(labels, # digit labels, any array-like
     return dict(enumerate(np.bincount(np.asarray(labels), minlength=10).tolist()))
 
 # %% ../nbs/00_data.ipynb #4f2d036b
-MNIST_MEAN, MNIST_STD = 0.1306604762738429, 0.3081078038564622  # of the training pixels, scaled to 0..1
+# of the training pixels, scaled to 0..1
+MNIST_MEAN, MNIST_STD = 0.1306604762738429, 0.3081078038564622
 
 # %% ../nbs/00_data.ipynb #395bb5c9
 def normalize(x:torch.Tensor) -> torch.Tensor:
-    "uint8 pixels (0..255) as floats, normalised with the training set's mean and standard deviation."
+    "uint8 pixels (0..255) as floats, normalised with the training set's mean and std."
     return (x.float() / 255 - MNIST_MEAN) / MNIST_STD

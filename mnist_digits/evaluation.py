@@ -22,8 +22,12 @@ __all__ = ['confusion_matrix', 'class_metrics', 'evaluate', 'plot_confusion_matr
 # %% ../nbs/05_evaluation.ipynb #85dca398
 def confusion_matrix(targets, predictions, n_classes:int=10) -> np.ndarray:
     "Counts of (true class, predicted class) pairs, as an `n_classes` x `n_classes` integer matrix."
-    targets, predictions = np.asarray(targets, dtype=np.int64), np.asarray(predictions, dtype=np.int64)
-    return np.bincount(targets * n_classes + predictions, minlength=n_classes**2).reshape(n_classes, n_classes)
+    targets, predictions = np.asarray(targets, dtype=np.int64), np.asarray(
+        predictions, dtype=np.int64
+    )
+    return np.bincount(targets * n_classes + predictions, minlength=n_classes**2).reshape(
+        n_classes, n_classes
+    )
 
 # %% ../nbs/05_evaluation.ipynb #76d68913
 def class_metrics(cm:np.ndarray) -> list[dict]:
@@ -34,16 +38,23 @@ def class_metrics(cm:np.ndarray) -> list[dict]:
         precision = tp / predicted if predicted else 0.0
         recall = tp / actual if actual else 0.0
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        rows.append({'digit': c, 'precision': float(precision), 'recall': float(recall), 'f1': float(f1),
-                     'support': int(actual)})
+        rows.append(
+            {
+                'digit': c,
+                'precision': float(precision),
+                'recall': float(recall),
+                'f1': float(f1),
+                'support': int(actual),
+            }
+        )
     return rows
 
 # %% ../nbs/05_evaluation.ipynb #9fb7df81
-def evaluate(model_path=None, # a checkpoint (NAME, .json or .safetensors); default: the newest in models_dir
+def evaluate(model_path=None, # NAME, or its .json or .safetensors; default: newest in models_dir
              models_dir='models', # where to look for the newest model
              path=None, # MNIST folder, as for load_mnist
             ) -> dict:
-    "Metrics of a saved model on the 10,000 test images, plus the per-image predictions behind them."
+    "Metrics of a saved model on the 10,000 test images, and the per-image predictions behind them."
     weights = find_model(model_path, models_dir)
     model = load_model(weights)
     _, _, x_test, y_test = load_mnist(path)
@@ -51,10 +62,16 @@ def evaluate(model_path=None, # a checkpoint (NAME, .json or .safetensors); defa
     predictions = probs.argmax(1)
     cm = confusion_matrix(y_test, predictions)
     correct = int(np.trace(cm))
-    metrics = {'model': str(weights), 'arch': model.meta['arch'], 'test_accuracy': correct / len(y_test),
-               'errors': len(y_test) - correct, 'n_test': len(y_test),
-               'trained_test_accuracy': model.meta.get('test_accuracy'),
-               'per_class': class_metrics(cm), 'confusion_matrix': cm.tolist()}
+    metrics = {
+        'model': str(weights),
+        'arch': model.meta['arch'],
+        'test_accuracy': correct / len(y_test),
+        'errors': len(y_test) - correct,
+        'n_test': len(y_test),
+        'trained_test_accuracy': model.meta.get('test_accuracy'),
+        'per_class': class_metrics(cm),
+        'confusion_matrix': cm.tolist(),
+    }
     return {'metrics': metrics, 'images': x_test, 'targets': y_test, 'probs': probs}
 
 # %% ../nbs/05_evaluation.ipynb #05688365
@@ -69,14 +86,21 @@ def plot_confusion_matrix(cm:np.ndarray, title:str='Confusion matrix (test set)'
     for t in range(len(cm)):
         for p in range(len(cm)):
             if cm[t, p]: ax.text(p, t, str(cm[t, p]), ha='center', va='center', fontsize=8,
-                                 color='black' if t != p else 'tab:blue', weight='bold' if t == p else 'normal')
-    ax.set(xticks=range(len(cm)), yticks=range(len(cm)), xlabel='predicted', ylabel='true digit', title=title)
+                                 color='black' if t != p else 'tab:blue',
+                                 weight='bold' if t == p else 'normal')
+    ax.set(
+        xticks=range(len(cm)),
+        yticks=range(len(cm)),
+        xlabel='predicted',
+        ylabel='true digit',
+        title=title,
+    )
     fig.tight_layout()
     return fig
 
 # %% ../nbs/05_evaluation.ipynb #f13cdc00
 def top_losses(targets, probs, k:int=16) -> np.ndarray:
-    "Indices of the `k` images with the highest loss (lowest probability of the true digit), worst first."
+    "Indices of the `k` images of highest loss (lowest probability of the true digit), worst first."
     loss = -np.log(np.asarray(probs)[np.arange(len(targets)), np.asarray(targets)] + 1e-12)
     return np.argsort(-loss, kind='stable')[:k]
 
@@ -98,7 +122,10 @@ def _examples_markdown(targets, probs, n:int=20, seed:int=0) -> str:
     right = int((predicted[idx] == np.asarray(targets)[idx]).sum())
     lines = [f'# Examples: {n} test images, {right} recognised correctly', '',
              '| Test image | Digit | Predicted |', '| ---: | :---: | :---: |']
-    lines += [f'| {i} | {targets[i]} | {predicted[i]}{"" if predicted[i] == targets[i] else " ✗"} |' for i in idx]
+    lines += [
+        f'| {i} | {targets[i]} | {predicted[i]}{"" if predicted[i] == targets[i] else " ✗"} |'
+        for i in idx
+    ]
     return '\n'.join(lines) + '\n'
 
 # %% ../nbs/05_evaluation.ipynb #b0a36f04
@@ -111,7 +138,7 @@ def report_dir(model_path) -> Path:
 def check_report_dir(folder:Path, # where a report is about to be written
                      overwrite:bool=False, # may an existing report there be replaced?
                     ) -> Path:
-    "`folder`, once a report may go there: its parent writable, no report in the way unless `overwrite`."
+    "`folder`, once a report may go there: parent writable, no report in the way (or `overwrite`)."
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         raise MnistError(f"{folder} is a file, not a folder: name a folder for the report")
@@ -126,13 +153,17 @@ def write_report(result:dict, # from evaluate
                  folder=None, # default: report_dir of the evaluated model
                  overwrite:bool=False, # replace a report already there
                 ) -> Path:
-    "Write the report of `result` (metrics, two pictures, examples) into a folder; return the folder."
+    "Write the report of `result` (metrics, two pictures, examples) into a folder; the folder."
     import matplotlib.pyplot as plt
-    folder = check_report_dir(report_dir(result['metrics']['model']) if folder is None else folder, overwrite)
+    folder = check_report_dir(
+        report_dir(result['metrics']['model']) if folder is None else folder, overwrite
+    )
     def write(tmp:Path):
         (tmp/'metrics.json').write_text(json.dumps(result['metrics'], indent=2) + '\n')
-        figures = {'confusion_matrix.png': plot_confusion_matrix(result['metrics']['confusion_matrix']),
-                   'top_losses.png': plot_top_losses(result['images'], result['targets'], result['probs'])}
+        figures = {
+            'confusion_matrix.png': plot_confusion_matrix(result['metrics']['confusion_matrix']),
+            'top_losses.png': plot_top_losses(result['images'], result['targets'], result['probs']),
+        }
         for name, fig in figures.items():
             fig.savefig(tmp/name, dpi=100, bbox_inches='tight'); plt.close(fig)
         (tmp/'examples.md').write_text(_examples_markdown(result['targets'], result['probs']))

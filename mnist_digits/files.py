@@ -14,6 +14,8 @@ __all__ = ['MnistError', 'atomic_write', 'writable_folder']
 class MnistError(Exception):
     "A problem the user can fix, told in the message; the command line exits with `exit_code` (2)."
     exit_code = 2  # what the command line exits with
+    def __init__(self, message:str): # what is wrong, and what to do about it
+        super().__init__(message)
 
 # %% ../nbs/00_files.ipynb #007ba50e
 def _usual_permissions(path:Path, folder:bool) -> Path:

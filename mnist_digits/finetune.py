@@ -14,8 +14,16 @@ from PIL import Image
 
 from .data import load_mnist
 from .files import MnistError
-from .inference import (BlankImage, IMAGE_SUFFIXES, as_model, choose_model, guard_threshold,
-                                    load_guard, not_a_digit_probability, to_mnist)
+from mnist_digits.inference import (
+    BlankImage,
+    IMAGE_SUFFIXES,
+    as_model,
+    choose_model,
+    guard_threshold,
+    load_guard,
+    not_a_digit_probability,
+    to_mnist,
+)
 from .model import model_accuracy
 from .checkpoints import checkpoint_paths, save_model
 
@@ -25,10 +33,15 @@ __all__ = ['labelled_images', 'body_and_head', 'finetune_data', 'finetune']
 # %% ../nbs/08a_finetune.ipynb #eb22c878
 def sklearn_digit_pictures() -> tuple[list[Image.Image], np.ndarray]:
     "scikit-learn's 1,797 handwritten digits as 64x64 pictures (dark ink on white), and their labels."
-    from sklearn.datasets import load_digits  # a dev requirement: only demos and tests use these digits
+    from sklearn.datasets import (
+        load_digits,
+    )  # a dev requirement: only demos and tests use these digits
+
     digits = load_digits()
     ink = [(255 - d * 255 / 16).astype(np.uint8) for d in digits.images]  # 8x8, 17 levels: inverted
-    pictures = [Image.fromarray(i).resize((64, 64), Image.Resampling.BICUBIC) for i in ink]  # enlarged
+    pictures = [
+        Image.fromarray(i).resize((64, 64), Image.Resampling.BICUBIC) for i in ink
+    ]  # enlarged
     return pictures, digits.target.astype(np.int64)
 
 # %% ../nbs/08a_finetune.ipynb #10930609
@@ -49,8 +62,12 @@ def labelled_images(folder, # holds subfolders 0/ ... 9/ of pictures
     "Every picture in `folder`'s digit subfolders, with its digit, in a fixed order."
     folder = Path(folder)
     if not folder.is_dir():
-        raise MnistError(f"{folder} is not a folder: give a folder with subfolders 0/ to 9/ of pictures")
-    classes = sorted(p for p in folder.iterdir() if p.is_dir() and p.name in [str(d) for d in range(10)])
+        raise MnistError(
+            f"{folder} is not a folder: give a folder with subfolders 0/ to 9/ of pictures"
+        )
+    classes = sorted(
+        p for p in folder.iterdir() if p.is_dir() and p.name in [str(d) for d in range(10)]
+    )
     if not classes: raise MnistError(f"{folder} has no subfolders named 0 to 9: "
                                      "put each digit's pictures in a folder named after it")
     found = [(p, int(c.name)) for c in classes for p in sorted(c.iterdir())
@@ -67,11 +84,14 @@ def _read_labelled(items:list, # from labelled_images
     "The readable `items` as MNIST-format images (N, 28, 28) and digits; a line for each unreadable one."
     images, digits, problems = [], [], []
     for path, digit in items:
-        try: images.append(to_mnist(path)); digits.append(digit)
-        except BlankImage: problems.append(f"{path} is blank: left out")
+        try:images.append(to_mnist(path)); digits.append(digit)
+        except BlankImage:problems.append(f"{path} is blank: left out")
         except MnistError as e: problems.append(f"{e}: left out")
-    if len(set(digits)) < 2: raise MnistError(f"fewer than two digits have pictures that can be read "
-                                              f"({len(problems)} could not): nothing to learn")
+    if len(set(digits)) < 2:
+        raise MnistError(
+            f"fewer than two digits have pictures that can be read "
+            f"({len(problems)} could not): nothing to learn"
+        )
     return np.stack(images), np.array(digits, dtype=np.int64), problems
 
 # %% ../nbs/08a_finetune.ipynb #fd13f498
@@ -86,11 +106,12 @@ def _folder_sha256(items:list, # from labelled_images
     return h.hexdigest()
 
 # %% ../nbs/08a_finetune.ipynb #b07a65d1
-def _adapt_threshold(doubt:np.ndarray, # the guard's not-a-digit probability for each of your pictures
-                    own:float, # the guard's own threshold
-                    share:float=0.995, # the share of your pictures to pass
-                    cap:float=0.999, # the highest threshold allowed
-                   ) -> float:
+def _adapt_threshold(
+    doubt: np.ndarray,  # the guard's not-a-digit probability for each of your pictures
+    own: float,  # the guard's own threshold
+    share: float = 0.995,  # the share of your pictures to pass
+    cap: float = 0.999,  # the highest threshold allowed
+) -> float:
     "`own` if it passes `share` of your pictures, else just above their `share` quantile, at most `cap`."
     above = float(np.quantile(doubt, share)) if len(doubt) else 0.
     return own if above <= own else max(own, min(round(above + 0.01, 4), cap))
@@ -110,8 +131,15 @@ def finetune_data(x:np.ndarray, y:np.ndarray, # your pictures, MNIST-format, and
                   device=None, # default: the best available
                  ):
     "fastai `DataLoaders`: your pictures with MNIST ones mixed in, and a seeded held-out share of yours."
-    from mnist_digits.loaders import TensorBatches, best_device, to_tensors  # first: it quiets a fastai warning
-    from fastai.data.core import DataLoaders  # imported by the functions that train, not by the module
+    from mnist_digits.loaders import (
+        TensorBatches,
+        best_device,
+        to_tensors,
+    )  # first: it quiets a fastai warning
+    from fastai.data.core import (
+        DataLoaders,
+    )  # imported by the functions that train, not by the module
+
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(x))
     n_valid = max(1, round(len(x) * valid_pct))
@@ -136,14 +164,19 @@ def _target(source:Path, name, models_dir, overwrite:bool) -> Path:
     if weights.resolve() == source.resolve():
         raise MnistError(f"{weights} is the model being fine-tuned: give another --name")
     if weights.exists() and not overwrite:
-        raise MnistError(f"{weights} already exists: give another --name, or --overwrite to replace it")
+        raise MnistError(
+            f"{weights} already exists: give another --name, or --overwrite to replace it"
+        )
     return weights
 
 # %% ../nbs/08a_finetune.ipynb #463d2938
 def _measure(model, x, y, x_test, y_test, doubt, threshold) -> dict:
     "Accuracy on the held-out pictures and MNIST's test set; held-out share refused at `threshold`."
-    return {'held_out': model_accuracy(model, x, y), 'mnist_test': model_accuracy(model, x_test, y_test),
-            'held_out_refused': float((doubt > threshold).mean())}
+    return {
+        'held_out': model_accuracy(model, x, y),
+        'mnist_test': model_accuracy(model, x_test, y_test),
+        'held_out_refused': float((doubt > threshold).mean()),
+    }
 
 # %% ../nbs/08a_finetune.ipynb #55b7ff06
 def _check_settings(epochs, freeze_epochs, lr, lr_mult, valid_pct, mix_mnist):
@@ -178,33 +211,44 @@ def _fine_tune(net, dls, epochs:int, freeze_epochs:int, lr:float, lr_mult:float)
 def _yours(dls, n:int) -> tuple:
     "Held-out images and digits of `finetune_data`'s loaders, and the training images that are yours."
     x_valid, y_valid = dls.valid.dataset.x[:, 0].cpu().numpy(), dls.valid.dataset.y.cpu().numpy()
-    return x_valid, y_valid, dls.train.dataset.x[:n - len(y_valid), 0].cpu().numpy()  # yours come first
+    return (
+        x_valid,
+        y_valid,
+        dls.train.dataset.x[: n - len(y_valid), 0].cpu().numpy(),
+    )  # yours come first
 
 # %% ../nbs/08a_finetune.ipynb #6c10146f
 def _record(source:Path, net, guard, folder_sha256:str, finetune:dict, before:dict, after:dict,
             threshold:float) -> dict:
     "The new checkpoint's record: parent, what it learnt from and how, numbers, the guard's threshold."
-    return {'parent': {'model': source.name, 'weights_sha256': net.meta.get('weights_sha256')},
-            'finetune': {'folder_sha256': folder_sha256, **finetune},
-            'before': before, 'after': after, 'test_accuracy': after['mnist_test'],
-            'guard_threshold': threshold,  # what predict uses for this model, and the guard it is for:
-            'guard': {'weights_sha256': guard.meta.get('weights_sha256'),
-                      'threshold': guard.meta['threshold']}}
+    return {
+        'parent': {'model': source.name, 'weights_sha256': net.meta.get('weights_sha256')},
+        'finetune': {'folder_sha256': folder_sha256, **finetune},
+        'before': before,
+        'after': after,
+        'test_accuracy': after['mnist_test'],
+        'guard_threshold': threshold,  # what predict uses for this model, and the guard it is for:
+        'guard': {
+            'weights_sha256': guard.meta.get('weights_sha256'),
+            'threshold': guard.meta['threshold'],
+        },
+    }
 
 # %% ../nbs/08a_finetune.ipynb #dd13b1a3
-def finetune(folder, # subfolders 0/ ... 9/ of your pictures
-             model=None, # the checkpoint to start from; default: as choose_model picks it
-             name:str|None=None, # the new checkpoint's name; default SOURCE-ft
-             models_dir='models', # where the new checkpoint goes (and the default source is found)
-             epochs:int=8, # epochs of all layers, after the head's
-             freeze_epochs:int=1, # epochs of the head alone
-             lr:float=2e-3, # the head's learning rate
-             lr_mult:float=3, # the body's learning rate is up to this many times lower than the head's
-             valid_pct:float=0.2, # share of the pictures held out for measuring
-             mix_mnist:int=2000, # MNIST training images mixed in (0: none)
-             seed:int=42,
-             overwrite:bool=False, # may an existing checkpoint of that name be replaced?
-            ) -> dict:
+def finetune(
+    folder,  # subfolders 0/ ... 9/ of your pictures
+    model=None,  # the checkpoint to start from; default: as choose_model picks it
+    name: str | None = None,  # the new checkpoint's name; default SOURCE-ft
+    models_dir='models',  # where the new checkpoint goes (and the default source is found)
+    epochs: int = 8,  # epochs of all layers, after the head's
+    freeze_epochs: int = 1,  # epochs of the head alone
+    lr: float = 2e-3,  # the head's learning rate
+    lr_mult: float = 3,  # the body's learning rate is up to this many times lower than the head's
+    valid_pct: float = 0.2,  # share of the pictures held out for measuring
+    mix_mnist: int = 2000,  # MNIST training images mixed in (0: none)
+    seed: int = 42,
+    overwrite: bool = False,  # may an existing checkpoint of that name be replaced?
+) -> dict:
     "Fine-tune `model` on the pictures in `folder` into a new checkpoint; the numbers before and after."
     from fastai.torch_core import set_seed
     _check_settings(epochs, freeze_epochs, lr, lr_mult, valid_pct, mix_mnist)

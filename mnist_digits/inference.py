@@ -17,14 +17,22 @@ from PIL import Image
 from .files import MnistError, atomic_write, writable_folder
 from .checkpoints import find_model, load_model, newest_model, read_meta
 from .model import logits
-from .preprocessing import BlankImage, center_digit, ink_of, open_image, to_mnist  # also importable from here
+from mnist_digits.preprocessing import (
+    BlankImage,
+    center_digit,
+    ink_of,
+    open_image,
+    to_mnist,
+)  # also importable from here
 
 # %% auto #0
 __all__ = ['SHIPPED_MODEL', 'choose_model', 'Prediction', 'load_guard', 'not_a_digit_probability', 'predict_mnist', 'predict',
            'predict_files']
 
 # %% ../nbs/06a_inference.ipynb #24dfb1d3
-SHIPPED_MODEL = files('mnist_digits')/'handwriting.safetensors'  # the digit model when you have none
+SHIPPED_MODEL = (
+    files('mnist_digits') / 'handwriting.safetensors'
+)  # the digit model when you have none
 
 def _shipped_model(models_dir) -> Path:
     "The shipped model's path, said on stderr with its test accuracy (no model in `models_dir` yet)."
@@ -53,15 +61,15 @@ def as_model(model=None, # a module, a checkpoint's path, or None, as for choose
 
 # %% ../nbs/06a_inference.ipynb #180b3d2e
 class Prediction(NamedTuple):
-    "What the model answered for one image: a digit, or `digit=None` (\"not a digit\") and the reason."
+    "What the model answered for one image: a digit, or digit None (\"not a digit\") and the reason."
     digit: int|None # the answer: the best guess, or None when the image holds no digit
     probability: float|None # the model's probability of its best guess
     runner_up: int|None # its second choice
-    runner_up_probability: float|None
-    best_guess: int|None = None # the model's first choice, even when the answer is None (None for a blank image)
+    runner_up_probability: float|None # the model's probability of its second choice
+    best_guess: int|None = None # the first choice, even when digit is None (None for a blank image)
     not_a_digit: float|None = None # the guard's probability that the image holds no digit
     reason: str|None = None # why the answer is None
-    probabilities: list|None = None # the model's probability for each digit, 0 to 9 (None for a blank image)
+    probabilities: list|None = None # probability of each digit, 0 to 9 (None for a blank image)
 
 # %% ../nbs/06a_inference.ipynb #739ce315
 _GUARD = files('mnist_digits')/'not_a_digit.safetensors'  # trained in the "not a digit" chapter
@@ -78,7 +86,9 @@ def not_a_digit_probability(images:np.ndarray, # MNIST-format uint8 images (N, 2
                             bs:int=1024, # images per forward pass
                            ) -> np.ndarray:
     "The guard's probability that each image holds no digit, (N,)."
-    return torch.softmax(logits(load_guard() if guard is None else guard, images, bs), 1)[:, 1].numpy()
+    return torch.softmax(logits(load_guard() if guard is None else guard, images, bs), 1)[
+        :, 1
+    ].numpy()
 
 # %% ../nbs/06a_inference.ipynb #1b39e5f5
 def guard_threshold(model, # a digit model; a loaded one carries its checkpoint's JSON as meta
@@ -96,24 +106,35 @@ def _judged(probs:list, doubt:float|None, threshold:float) -> Prediction:
     "One `Prediction` from ten probabilities, refused if the guard's `doubt` is above `threshold`."
     first, second = sorted(range(len(probs)), key=probs.__getitem__, reverse=True)[:2]
     refused = doubt is not None and doubt > threshold
-    reason = f'it does not look like a digit (not-a-digit probability {doubt:.0%})' if refused else None
-    return Prediction(None if refused else first, probs[first], second, probs[second], first, doubt, reason, probs)
+    reason = (
+        f'it does not look like a digit (not-a-digit probability {doubt:.0%})' if refused else None
+    )
+    return Prediction(
+        None if refused else first, probs[first], second, probs[second], first, doubt, reason, probs
+    )
 
 # %% ../nbs/06a_inference.ipynb #7738050a
-def predict_mnist(images:np.ndarray, # MNIST-format uint8 images (N, 28, 28)
-                  model:torch.nn.Module, # a digit model
-                  bs:int=1024, # images per forward pass
-                  guard=True, # True: the shipped not-a-digit guard; or a guard of your own; None: always a digit
-                 ) -> list[Prediction]:
+def predict_mnist(
+    images: np.ndarray,  # MNIST-format uint8 images (N, 28, 28)
+    model: torch.nn.Module,  # a digit model
+    bs: int = 1024,  # images per forward pass
+    guard=True,  # True: the shipped not-a-digit guard; or a guard of your own; None: always a digit
+) -> list[Prediction]:
     "A `Prediction` for each MNIST-format image; those the guard refuses get `digit=None`."
     probs = torch.softmax(logits(model, images, bs), 1).tolist()
     guard = load_guard() if guard is True else guard
-    doubt = not_a_digit_probability(images, guard, bs).tolist() if guard is not None else [None] * len(images)
+    doubt = (
+        not_a_digit_probability(images, guard, bs).tolist()
+        if guard is not None
+        else [None] * len(images)
+    )
     threshold = guard_threshold(model, guard) if guard is not None else 1.
     return [_judged(p, d, threshold) for p, d in zip(probs, doubt)]
 
 # %% ../nbs/06a_inference.ipynb #420234da
-BLANK = Prediction(None, None, None, None, reason='the image is blank: no ink stands out from the background')
+BLANK = Prediction(
+    None, None, None, None, reason='the image is blank: no ink stands out from the background'
+)
 
 # %% ../nbs/06a_inference.ipynb #6a09686e
 def _mnist_or_none(image) -> np.ndarray|None:
@@ -122,15 +143,20 @@ def _mnist_or_none(image) -> np.ndarray|None:
     except BlankImage: return None
 
 # %% ../nbs/06a_inference.ipynb #2a94c9e3
-def predict(images, # a path, PIL image or array, or a list of them; or an MNIST-format array (N, 28, 28)
-            model=None, # a module, a checkpoint path, or None (see choose_model)
-            models_dir='models',
-            bs:int=1024, # images per forward pass
-            abstain:bool=True, # digit None for images the guard refuses (blank images always get None)
-           ) -> list[Prediction]|Prediction:
+def predict(
+    images,  # a path, PIL image or array, or a list of them; or an MNIST-format array (N, 28, 28)
+    model=None,  # a module, a checkpoint path, or None (see choose_model)
+    models_dir='models',
+    bs: int = 1024,  # images per forward pass
+    abstain: bool = True,  # digit None for images the guard refuses (blank images always get None)
+) -> list[Prediction] | Prediction:
     "The digit in each image (or None: not a digit) with its probability; one `Prediction` for one image."
     model, guard = as_model(model, models_dir), (True if abstain else None)
-    if isinstance(images, (np.ndarray, torch.Tensor)) and images.ndim == 3 and tuple(images.shape[1:]) == (28, 28):
+    if (
+        isinstance(images, (np.ndarray, torch.Tensor))
+        and images.ndim == 3
+        and tuple(images.shape[1:]) == (28, 28)
+    ):
         return predict_mnist(np.asarray(images, dtype=np.uint8), model, bs, guard)
     single = not isinstance(images, (list, tuple))
     arrays = [_mnist_or_none(i) for i in ([images] if single else images)]
@@ -163,7 +189,9 @@ def seen_path(folder:Path, source:Path, part:str='') -> Path:
 def save_seen(array:np.ndarray, folder:Path, source:Path, part:str='') -> Path:
     "Save the 28x28 `array` the model saw for `source` (or its `part`) as a PNG in `folder`; return path."
     writable_folder(folder)
-    return atomic_write(seen_path(folder, source, part), lambda tmp: Image.fromarray(array).save(tmp, format='PNG'))
+    return atomic_write(
+        seen_path(folder, source, part), lambda tmp: Image.fromarray(array).save(tmp, format='PNG')
+    )
 
 # %% ../nbs/06a_inference.ipynb #7c33b27e
 def check_show_dir(folder, planned:list, overwrite:bool):
@@ -171,8 +199,10 @@ def check_show_dir(folder, planned:list, overwrite:bool):
     writable_folder(folder)
     taken = [p for p in planned if Path(p).exists()]
     if taken and not overwrite:
-        raise MnistError(f"{taken[0]} already exists{f' (and {len(taken) - 1} more)' if len(taken) > 1 else ''}: "
-                         "name another --show folder, or --overwrite to replace them")
+        raise MnistError(
+            f"{taken[0]} already exists{f' (and {len(taken) - 1} more)' if len(taken) > 1 else ''}:"
+            " name another --show folder, or --overwrite to replace them"
+        )
 
 # %% ../nbs/06a_inference.ipynb #b3cbdeaa
 def _prepared(files:list) -> tuple[list, list, list]:
@@ -181,8 +211,8 @@ def _prepared(files:list) -> tuple[list, list, list]:
     for path, error in files:
         results.append({'file': str(path)})
         if error is None:
-            try: arrays.append(to_mnist(path)); good.append(results[-1])
-            except BlankImage: results[-1].update(BLANK._asdict())
+            try:arrays.append(to_mnist(path)); good.append(results[-1])
+            except BlankImage:results[-1].update(BLANK._asdict())
             except MnistError as e: error = str(e)
         if error is not None: results[-1]['error'] = error
     return results, good, arrays
@@ -197,11 +227,15 @@ def predict_files(paths, # image files and folders of images
                  ) -> list[dict]:
     "One dict per image file: `file` and either the fields of its `Prediction` or `error`."
     files = image_files(paths)
-    if show_dir is not None: check_show_dir(show_dir, [seen_path(show_dir, p) for p, e in files if e is None], overwrite)
+    if show_dir is not None:
+        check_show_dir(show_dir, [seen_path(show_dir, p) for p, e in files if e is None], overwrite)
     model = as_model(model, models_dir)
     results, good, arrays = _prepared(files)
-    answers = predict_mnist(np.stack(arrays), model, guard=True if abstain else None) if good else []
+    answers = (
+        predict_mnist(np.stack(arrays), model, guard=True if abstain else None) if good else []
+    )
     for result, prediction, array in zip(good, answers, arrays):
         result.update(prediction._asdict())
-        if show_dir is not None: result['shown'] = str(save_seen(array, Path(show_dir), Path(result['file'])))
+        if show_dir is not None:
+            result['shown'] = str(save_seen(array, Path(show_dir), Path(result['file'])))
     return results

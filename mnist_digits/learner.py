@@ -8,11 +8,13 @@ import torch
 from torch import nn
 
 from .files import MnistError
-from .loaders import best_device, mnist_dls  # sets the filter for fastai's torch.jit warning
+# mnist_digits.loaders sets the filter for fastai's torch.jit warning
+from .loaders import best_device, mnist_dls
 from .model import build_model, grey_resnet18
 
 from fastai.callback.core import Callback
-from fastai.callback.schedule import fit_one_cycle  # noqa: F401 (patches Learner.fit_one_cycle, lr_find)
+# fit_one_cycle patches Learner.fit_one_cycle and lr_find
+from fastai.callback.schedule import fit_one_cycle  # noqa: F401
 from fastai.learner import CastToTensor, Learner
 from fastai.metrics import accuracy, error_rate
 from fastai.optimizer import Adam
@@ -25,11 +27,17 @@ __all__ = ['CPUMixedPrecision', 'make_learner', 'TextTable']
 def checked_device(name) -> torch.device:
     "`name` as a torch device, if this machine has it."
     try: device = torch.device(name)
-    except (RuntimeError, TypeError): raise MnistError(f"unknown device {name!r}: use cpu, cuda or mps") from None
-    available = {'cpu': True, 'cuda': torch.cuda.is_available(),
-                 'mps': bool(getattr(torch.backends, 'mps', None) and torch.backends.mps.is_available())}
+    except (RuntimeError, TypeError):
+        raise MnistError(f"unknown device {name!r}: use cpu, cuda or mps") from None
+    available = {
+        'cpu': True,
+        'cuda': torch.cuda.is_available(),
+        'mps': bool(getattr(torch.backends, 'mps', None) and torch.backends.mps.is_available()),
+    }
     if not available.get(device.type, False):
-        raise MnistError(f"device {name!r} is not available here: leave --device out to use the best one")
+        raise MnistError(
+            f"device {name!r} is not available here: leave --device out to use the best one"
+        )
     return device
 
 # %% ../nbs/04_learner.ipynb #520b7b29
@@ -39,13 +47,14 @@ def _cpu_has_amx() -> bool:
 
 # %% ../nbs/04_learner.ipynb #c2dd6c9a
 def _precision_for(device:torch.device, # where training runs
-                   mixed_precision:bool|None=None, # None: where the hardware makes it fast (CUDA, or AMX)
+                   mixed_precision:bool|None=None, # None: where hardware makes it fast (CUDA, AMX)
                   ) -> str:
     "'fp16' (CUDA), 'bf16' (CPU) or 'fp32': the precision a learner on `device` trains in."
     if mixed_precision and device.type not in ('cuda', 'cpu'):
         raise MnistError(f"mixed precision is for CUDA GPUs and CPUs, not {device.type}: "
                          "train there without --mixed-precision")
-    if mixed_precision is False or device.type not in ('cuda', 'cpu'): return 'fp32'  # (Apple's MPS: float32)
+    if mixed_precision is False or device.type not in ('cuda', 'cpu'):
+        return 'fp32'  # (Apple's MPS: float32)
     if device.type == 'cuda': return 'fp16'
     return 'bf16' if mixed_precision or _cpu_has_amx() else 'fp32'
 
@@ -53,14 +62,18 @@ def _precision_for(device:torch.device, # where training runs
 class CPUMixedPrecision(Callback):
     "bfloat16 autocast around the forward pass while training on the CPU; weights stay float32."
     order = 10  # as fastai's MixedPrecision
+    def __init__(self): super().__init__()  # no settings
     def before_fit(self):
         model = get_model(self.learn.model)
-        if 'forward' in vars(model): return  # wrapped already, by a fit that Ctrl-C stopped before its after_fit
+        if 'forward' in vars(model):
+            return  # wrapped already, by a fit that Ctrl-C stopped before its after_fit
         plain = model.forward
         def forward(*args, **kwargs):
-            if not model.training: return plain(*args, **kwargs)  # evaluation: float32, as the saved model answers
+            if not model.training:
+                return plain(*args, **kwargs)  # evaluation: float32, as the saved model answers
             with torch.autocast('cpu', dtype=torch.bfloat16): return plain(*args, **kwargs).float()
-        model.forward = forward  # this object's own attribute: the class and the state_dict are untouched
+        # this object's own attribute: the class and the state_dict are untouched
+        model.forward = forward
     def after_fit(self): plain_forward(self.learn.model)
 
 # %% ../nbs/04_learner.ipynb #c379bee8
@@ -72,21 +85,31 @@ def plain_forward(model:nn.Module):
 def make_learner(s:dict, # settings from settings_for
                  device=None, # default: the best available (CUDA, MPS, else CPU)
                  path=None, # MNIST folder, as for load_mnist
-                 load_weights:bool=True, # load the pretrained weights the settings ask for (resuming: no)
-                 rank:int=0, # under torchrun, this process's number: it seeds dropout and augmentation
+                 load_weights:bool=True, # load the settings' pretrained weights (resuming: no)
+                 rank:int=0, # under torchrun, this process's number; it seeds dropout, augmentation
                  mixed_precision:bool|None=None, # default: where the hardware makes it fast
                 ) -> Learner:
     "A seeded fastai `Learner` for settings `s`, its model and data on `device`."
     device = best_device() if device is None else checked_device(device)
-    set_seed((s['seed'] + rank) % 2**32, reproducible=True)  # process 0 draws what a single process would
-    dls = mnist_dls(bs=s['bs'], valid_size=s['valid_size'], augment=s['augment'], subset=s['subset'],
-                    seed=s['seed'], device=device, path=path)
+    # process 0 draws what a single process would
+    set_seed((s['seed'] + rank) % 2**32, reproducible=True)
+    dls = mnist_dls(
+        bs=s['bs'],
+        valid_size=s['valid_size'],
+        augment=s['augment'],
+        subset=s['subset'],
+        seed=s['seed'],
+        device=device,
+        path=path,
+    )
     loss = nn.CrossEntropyLoss(label_smoothing=s['label_smoothing'])
-    if s['arch'] == 'resnet18': learn = _resnet_learner(dls, s, pretrained=s['pretrained'] and load_weights)
+    if s['arch'] == 'resnet18':
+        learn = _resnet_learner(dls, s, pretrained=s['pretrained'] and load_weights)
     else: learn = Learner(dls, build_model(s['arch']), loss_func=loss, opt_func=Adam, wd=s['wd'],
                           metrics=[accuracy, error_rate])
     learn.model.to(memory_format=torch.channels_last)  # NHWC: faster convolutions on the CPU
-    learn.remove_cb(CastToTensor)  # our batches are plain tensors already; one callback fewer on every batch
+    # our batches are plain tensors already; one callback fewer on every batch
+    learn.remove_cb(CastToTensor)
     learn.precision = _precision_for(device, mixed_precision)
     if learn.precision == 'fp16': learn.to_fp16()
     if learn.precision == 'bf16': learn.add_cb(CPUMixedPrecision())
@@ -95,22 +118,32 @@ def make_learner(s:dict, # settings from settings_for
 # %% ../nbs/04_learner.ipynb #6236b114
 def _resnet_learner(dls, # the loaders, from mnist_dls
                     s:dict, # settings from settings_for
-                    pretrained:bool, # start from the ImageNet weights (body frozen) or from random ones
+                    pretrained:bool, # start from ImageNet weights (body frozen) or random ones
                    ) -> Learner:
     "fastai's `vision_learner` on `grey_resnet18`, with a new head for the ten digits."
     from fastai.vision.learner import model_meta, vision_learner
     from torchvision.models import resnet18 as torchvision_resnet18
-    return vision_learner(dls, grey_resnet18, n_out=10, pretrained=pretrained,
-                          normalize=False,  # ImageNetInput, the model's first layer, normalises
-                          splitter=model_meta[torchvision_resnet18]['split'],  # fastai's three groups
-                          loss_func=nn.CrossEntropyLoss(label_smoothing=s['label_smoothing']), opt_func=Adam,
-                          wd=s['wd'], metrics=[accuracy, error_rate])
+    return vision_learner(
+        dls,
+        grey_resnet18,
+        n_out=10,
+        pretrained=pretrained,
+        normalize=False,  # ImageNetInput, the model's first layer, normalises
+        splitter=model_meta[torchvision_resnet18]['split'],  # fastai's three groups
+        loss_func=nn.CrossEntropyLoss(label_smoothing=s['label_smoothing']),
+        opt_func=Adam,
+        wd=s['wd'],
+        metrics=[accuracy, error_rate],
+    )
 
 # %% ../nbs/04_learner.ipynb #ced57898
 class TextTable:
     "A `Learner.logger` printing fastai's results table as plain text, a line per epoch."
     def __init__(self, learn:Learner): self.learn, self.started = learn, False
     def __call__(self, log:list):
-        if len(log) < len(self.learn.recorder.metric_names): return  # an epoch skipped by --resume: its number only
-        if not self.started: print('  '.join(f'{n:>10}' for n in self.learn.recorder.metric_names)); self.started = True
+        if len(log) < len(self.learn.recorder.metric_names):
+            return  # an epoch skipped by --resume: its number only
+        if not self.started:
+            print('  '.join(f'{n:>10}' for n in self.learn.recorder.metric_names))
+            self.started = True
         print('  '.join(f'{v:>10.6f}' if isinstance(v, float) else f'{v!s:>10}' for v in log))

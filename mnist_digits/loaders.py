@@ -13,8 +13,11 @@ from fastcore.basics import patch
 
 from .data import MNIST_MEAN, MNIST_STD, load_mnist, normalize
 
-# fastai 2.8.7 on torch>=2.14 warns on import: the filter is set once, here, before fastai's first import
-warnings.filterwarnings('ignore', message='`torch.jit.script` is deprecated', category=FutureWarning)
+# fastai 2.8.7 on torch>=2.14 warns on import: the filter is set once, here,
+# before fastai's first import
+warnings.filterwarnings(
+    'ignore', message='`torch.jit.script` is deprecated', category=FutureWarning
+)
 from fastai.data.core import DataLoaders
 
 # %% auto #0
@@ -32,17 +35,23 @@ def augment(x:torch.Tensor, # a float batch (N, 1, H, W)
     zoom = 1 + (torch.rand(n, device=x.device) * 2 - 1) * scale
     cos, sin = torch.cos(angle) / zoom, torch.sin(angle) / zoom
     move = (torch.rand(n, 2, device=x.device) * 2 - 1) * shift * 2
-    theta = torch.stack([torch.stack([cos, -sin, move[:, 0]], 1), torch.stack([sin, cos, move[:, 1]], 1)], 1)
+    theta = torch.stack(
+        [torch.stack([cos, -sin, move[:, 0]], 1), torch.stack([sin, cos, move[:, 1]], 1)], 1
+    )
     grid = F.affine_grid(theta.to(x.dtype), list(x.shape), align_corners=False)
     background = x.amin()  # the normalised value of a blank pixel
-    return F.grid_sample(x - background, grid, align_corners=False, padding_mode='zeros') + background
+    return (
+        F.grid_sample(x - background, grid, align_corners=False, padding_mode='zeros') + background
+    )
 
 # %% ../nbs/01_loaders.ipynb #3bedeec9
 def _framed(ink:torch.Tensor, box:float=20., centre:float=14.) -> torch.Tensor:
-    "Each image of `ink` (N, 1, H, W; paper 0) as 28x28: its ink's box `box` pixels, mass at `centre`."
+    "Each image of `ink` (N, 1, H, W; paper 0) as 28x28: ink box `box` pixels, mass at `centre`."
     n, _, h, w = ink.shape
     rows, cols = (ink > 0.1).any(3)[:, 0], (ink > 0.1).any(2)[:, 0]
-    r, c = torch.arange(h, dtype=ink.dtype, device=ink.device), torch.arange(w, dtype=ink.dtype, device=ink.device)
+    r, c = torch.arange(h, dtype=ink.dtype, device=ink.device), torch.arange(
+        w, dtype=ink.dtype, device=ink.device
+    )
     height = torch.where(rows, r, -1.).amax(1) - torch.where(rows, r, 1e9).amin(1) + 1
     width = torch.where(cols, c, -1.).amax(1) - torch.where(cols, c, 1e9).amin(1) + 1
     scale = box / torch.maximum(height, width).clamp(min=1)  # output pixels per input pixel
@@ -51,7 +60,9 @@ def _framed(ink:torch.Tensor, box:float=20., centre:float=14.) -> torch.Tensor:
     zero, move = torch.zeros_like(scale), (27 - 2 * centre) / scale
     theta = torch.stack([torch.stack([28 / (w * scale), zero, (2 * cx + move + 1) / w - 1], 1),
                          torch.stack([zero, 28 / (h * scale), (2 * cy + move + 1) / h - 1], 1)], 1)
-    return F.grid_sample(ink, F.affine_grid(theta, [n, 1, 28, 28], align_corners=False), align_corners=False)
+    return F.grid_sample(
+        ink, F.affine_grid(theta, [n, 1, 28, 28], align_corners=False), align_corners=False
+    )
 
 # %% ../nbs/01_loaders.ipynb #417f13cc
 def _pen(ink:torch.Tensor, amount:torch.Tensor) -> torch.Tensor:
@@ -61,14 +72,16 @@ def _pen(ink:torch.Tensor, amount:torch.Tensor) -> torch.Tensor:
 
 # %% ../nbs/01_loaders.ipynb #9c6dfdaa
 def _warp_grid(n:int, size:int, degrees, shear, aspect, elastic, rand) -> torch.Tensor:
-    "A sampling grid per image: a rotation, a shear (slant), a change of width, and a smooth random warp."
+    "A sampling grid per image: rotation, shear (slant), change of width, smooth random warp."
     angle, slant = (rand(n) * 2 - 1) * degrees * torch.pi / 180, (rand(n) * 2 - 1) * shear
     wide = torch.exp((rand(n) * 2 - 1) * aspect)
     cos, sin, zero = torch.cos(angle), torch.sin(angle), torch.zeros(n, device=angle.device)
     theta = torch.stack([torch.stack([cos * wide, cos * slant - sin, zero], 1),
                          torch.stack([sin * wide, sin * slant + cos, zero], 1)], 1)
     grid = F.affine_grid(theta, [n, 1, size, size], align_corners=False)
-    field = F.interpolate(torch.randn(n, 2, 4, 4, device=angle.device), size=(size, size), mode='bicubic')
+    field = F.interpolate(
+        torch.randn(n, 2, 4, 4, device=angle.device), size=(size, size), mode='bicubic'
+    )
     return grid + field.permute(0, 2, 3, 1) * (elastic * 2 / size) * rand(n).view(n, 1, 1, 1)
 
 # %% ../nbs/01_loaders.ipynb #8c80797f
@@ -78,23 +91,25 @@ def _low_resolution(ink:torch.Tensor, share:float, rand) -> torch.Tensor:
     if low.any():
         side = int(torch.randint(7, 15, ()))
         small = F.interpolate(ink[low], size=(side, side), mode='area')
-        ink = ink.clone(); ink[low] = F.interpolate(small, size=(28, 28), mode='bicubic').clamp(0, 1)
+        ink = ink.clone()
+        ink[low] = F.interpolate(small, size=(28, 28), mode='bicubic').clamp(0, 1)
     return ink
 
 # %% ../nbs/01_loaders.ipynb #96c3fb8a
 def vary_handwriting(x:torch.Tensor, # a normalised float batch (N, 1, 28, 28)
-                     p:float=0.8, # share of the images that are varied; the others are left as they are
+                     p:float=0.8, # share of the images that are varied; the others are left alone
                      pen:float=1., # largest change of pen width (1: up to a 3x3 dilation)
                      degrees:float=12., shear:float=0.35, # largest rotation and slant either way
-                     aspect:float=0.3, elastic:float=1.5, # largest log change of width; warp in pixels
-                     low_res:float=0.25, blur:float=0.2, # shares scanned at low resolution, and blurred
-                     gamma:float=0.5, # largest log change of the ink's gamma (fainter or bolder grey levels)
+                     aspect:float=0.3, elastic:float=1.5, # largest log width change; warp in pixels
+                     low_res:float=0.25, blur:float=0.2, # shares at low resolution, and blurred
+                     gamma:float=0.5, # largest log change of ink gamma (fainter or bolder greys)
                     ) -> torch.Tensor:
-    "Vary each image of `x` as other people's handwriting varies, framed as `to_mnist` frames a digit."
+    "Vary each image of `x` as people's handwriting varies, framed as `to_mnist` frames a digit."
     rand = lambda *shape: torch.rand(*shape, device=x.device)
     n, ink = len(x), (x.float() * MNIST_STD + MNIST_MEAN).clamp(0, 1)
     width = (rand(n) * 2 - 1) * pen
-    varied = _pen(ink, torch.where(width < 0, 0.6 * width, width).view(n, 1, 1, 1))  # erosion: at most 0.6 of one
+    # erosion: at most 0.6 of one
+    varied = _pen(ink, torch.where(width < 0, 0.6 * width, width).view(n, 1, 1, 1))
     grid = _warp_grid(n, 40, degrees, shear, aspect, elastic, rand)
     varied = F.grid_sample(F.pad(varied, (6,) * 4), grid, align_corners=False)
     varied = _low_resolution(_framed(varied), low_res, rand)
@@ -107,7 +122,7 @@ def vary_handwriting(x:torch.Tensor, # a normalised float batch (N, 1, 28, 28)
 
 # %% ../nbs/01_loaders.ipynb #6ff72918
 def _augmented(xb:torch.Tensor, kind:bool|str) -> torch.Tensor:
-    "`xb` augmented: not at all (False), by `augment` (True) or by `vary_handwriting` ('handwriting')."
+    "`xb` augmented: not at all (False), by `augment` (True) or `vary_handwriting` ('handwriting')."
     if kind == 'handwriting': return vary_handwriting(xb)
     return augment(xb) if kind else xb
 
@@ -121,12 +136,13 @@ class MnistTensors:
 
 # %% ../nbs/01_loaders.ipynb #636873ca
 class TensorBatches:
-    "Batches of a `MnistTensors`, normalised (and augmented) on its device; a `DataLoader` for fastai."
+    "Batches of a `MnistTensors`, normalised (and augmented) on its device; fastai's loader."
     def __init__(self, dataset:MnistTensors, # the images and labels
                  bs:int=256, shuffle:bool=False, drop_last:bool=False, # as torch's DataLoader
                  augment:bool|str=False, # False, True (augment) or 'handwriting' (vary_handwriting)
-                 rank:int=0, world:int=1): # under torchrun: this process's number, and how many share each batch
-        self.dataset, self.bs, self.shuffle, self.drop_last, self.augment = dataset, bs, shuffle, drop_last, augment
+                 rank:int=0, world:int=1): # torchrun: this process's number; how many share a batch
+        self.dataset, self.bs, self.shuffle = dataset, bs, shuffle
+        self.drop_last, self.augment = drop_last, augment
         self.rank, self.world = rank, world
     @property
     def n(self): return len(self.dataset)
@@ -136,21 +152,23 @@ class TensorBatches:
     def __iter__(self):
         x, y, n = self.dataset.x, self.dataset.y, self.n
         order = torch.randperm(n, device=x.device) if self.shuffle else None
-        if self.shuffle and self.world > 1: torch.distributed.broadcast(order, 0)  # every process: rank 0's order
+        if self.shuffle and self.world > 1:
+            torch.distributed.broadcast(order, 0)  # every process: rank 0's order
         for i in range(0, len(self) * self.bs, self.bs):
             idx = order[i:i+self.bs] if self.shuffle else slice(i, i+self.bs)
             if self.world > 1:  # this process's share of the batch
                 if not self.shuffle: idx = torch.arange(i, min(i + self.bs, n), device=x.device)
                 idx = idx.tensor_split(self.world)[self.rank]
-                if len(idx) == 0: continue  # a last validation batch smaller than the number of processes
+                if len(idx) == 0:
+                    continue  # a last validation batch smaller than the number of processes
             yield _augmented(normalize(x[idx]), self.augment), y[idx]
 
 # %% ../nbs/01_loaders.ipynb #c7c1b81c
 @patch
 def new(self:TensorBatches, dataset=None, **kwargs):
     "A copy with some settings changed, as fastai's `DataLoader.new`; other settings are ignored."
-    settings = dict(bs=self.bs, shuffle=self.shuffle, drop_last=self.drop_last, augment=self.augment,
-                    rank=self.rank, world=self.world)
+    settings = dict(bs=self.bs, shuffle=self.shuffle, drop_last=self.drop_last,
+                    augment=self.augment, rank=self.rank, world=self.world)
     settings.update((k, v) for k, v in kwargs.items() if k in settings)
     return TensorBatches(self.dataset if dataset is None else dataset, **settings)
 
@@ -171,13 +189,15 @@ def one_batch(self:TensorBatches):
 def to_detach(self:TensorBatches, b, cpu:bool=True, gather:bool=True):
     "`b` detached (and on the CPU), as fastai's `Learner` asks of a loader; never gathered."
     from fastai.torch_core import to_detach
-    return to_detach(b, cpu, gather=False)  # under torchrun the training chapter adds the metrics' counts up
+    # under torchrun the training chapter adds the metrics' counts up
+    return to_detach(b, cpu, gather=False)
 
 # %% ../nbs/01_loaders.ipynb #bd19ae2e
 def best_device() -> torch.device:
     "CUDA if there is a GPU, else Apple's MPS, else the CPU."
     if torch.cuda.is_available(): return torch.device('cuda')
-    if getattr(torch.backends, 'mps', None) and torch.backends.mps.is_available(): return torch.device('mps')
+    if getattr(torch.backends, 'mps', None) and torch.backends.mps.is_available():
+        return torch.device('mps')
     return torch.device('cpu')
 
 # %% ../nbs/01_loaders.ipynb #e82917fb
@@ -200,17 +220,22 @@ def split_train_valid(n:int, # number of training images
 # %% ../nbs/01_loaders.ipynb #e691155e
 def mnist_dls(bs:int=256, # training batch size
               valid_size:int=5000, # training images held out for validation
-              augment:bool|str=False, # True: rotation, scale and shift; 'handwriting': vary_handwriting
+              augment:bool|str=False, # True: rotate, scale, shift; 'handwriting': vary_handwriting
               subset:int|None=None, # train on only this many images (for quick looks and tests)
               seed:int=42, # fixes the validation split and the subset
               device=None, # where batches live; default: the best available
               path=None, # MNIST folder, as for load_mnist
               valid_bs:int|None=None, # validation batch size; default 4x bs
              ):
-    "fastai `DataLoaders` over MNIST's training images: shuffled batches and a seeded validation split."
+    "fastai `DataLoaders` of MNIST's training images: shuffled batches, a seeded validation split."
     x, y, _, _ = load_mnist(path)
     train_idx, valid_idx = split_train_valid(len(x), valid_size, seed)
-    if subset is not None: train_idx = np.sort(np.random.default_rng(seed).choice(train_idx, subset, replace=False))
-    train = TensorBatches(to_tensors(x[train_idx], y[train_idx]), bs, shuffle=True, drop_last=True, augment=augment)
+    if subset is not None:
+        train_idx = np.sort(np.random.default_rng(seed).choice(train_idx, subset, replace=False))
+    train = TensorBatches(
+        to_tensors(x[train_idx], y[train_idx]), bs, shuffle=True, drop_last=True, augment=augment
+    )
     valid = TensorBatches(to_tensors(x[valid_idx], y[valid_idx]), bs=valid_bs or 4*bs)
-    return DataLoaders(train, valid, device=best_device() if device is None else torch.device(device))
+    return DataLoaders(
+        train, valid, device=best_device() if device is None else torch.device(device)
+    )

@@ -50,20 +50,31 @@ class ShiftAverage(nn.Module):
     def forward(self, x):
         if self.training: return self.net(x)
         views = torch.cat([x] + [torch.roll(x, shift, 2) for shift in self.shifts])
-        probs = torch.softmax(self.net(views).float(), 1).view(len(self.shifts) + 1, len(x), -1).mean(0)
-        return probs.log()  # log-probabilities: softmax of them gives the averaged probabilities back
+        probs = (
+            torch.softmax(self.net(views).float(), 1).view(len(self.shifts) + 1, len(x), -1).mean(0)
+        )
+        # log-probabilities: softmax of them gives the averaged probabilities back
+        return probs.log()
 
 # %% ../nbs/02_model.ipynb #e38c8b4d
 def fast_cnn(widths:tuple=(16, 32, 64), # channels at 14x14, 7x7 and 4x4
              shift_average:bool=True, # average predictions over 1-pixel shifts in evaluation mode
-             n_out:int=10, # outputs: the ten digits (the not-a-digit guard of the inference chapter has two)
+             n_out:int=10, # outputs: ten digits (the not-a-digit guard of inference has two)
             ) -> nn.Module:
-    "A small, fast CNN: three stride-2 convolutions (28 -> 14 -> 7 -> 4), batch norm, a linear layer."
+    "A small, fast CNN: three stride-2 convolutions (28 -> 14 -> 7 -> 4), batch norm, a linear."
     a, b, c = widths
-    net = nn.Sequential(nn.Conv2d(1, a, 5, stride=2, padding=2), nn.ReLU(),
-                        nn.Conv2d(a, b, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(b), nn.ReLU(),
-                        nn.Conv2d(b, c, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(c), nn.ReLU(),
-                        nn.Flatten(), nn.Linear(c*4*4, n_out))
+    net = nn.Sequential(
+        nn.Conv2d(1, a, 5, stride=2, padding=2),
+        nn.ReLU(),
+        nn.Conv2d(a, b, 3, stride=2, padding=1, bias=False),
+        nn.BatchNorm2d(b),
+        nn.ReLU(),
+        nn.Conv2d(b, c, 3, stride=2, padding=1, bias=False),
+        nn.BatchNorm2d(c),
+        nn.ReLU(),
+        nn.Flatten(),
+        nn.Linear(c * 4 * 4, n_out),
+    )
     return ShiftAverage(net) if shift_average else net
 
 # %% ../nbs/02_model.ipynb #2253b527
@@ -75,12 +86,20 @@ def _conv_block(c_in:int, c_out:int, pool:bool=True) -> list:
 def accurate_cnn(widths:tuple=(32, 64, 128), # channels at 28x28, 14x14 and 7x7
                  dropout:float=0.25, # before the last layer
                 ) -> nn.Module:
-    "A deeper CNN: conv-BN-ReLU pairs at 28, 14 and 7 pixels, average pooling, dropout, a linear layer."
+    "A deeper CNN: conv-BN-ReLU pairs at 28, 14 and 7 pixels, average pooling, dropout, a linear."
     a, b, c = widths
-    return nn.Sequential(*_conv_block(1, a, pool=False), *_conv_block(a, a),
-                         *_conv_block(a, b, pool=False), *_conv_block(b, b),
-                         *_conv_block(b, c, pool=False), *_conv_block(c, c, pool=False),
-                         nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(dropout), nn.Linear(c, 10))
+    return nn.Sequential(
+        *_conv_block(1, a, pool=False),
+        *_conv_block(a, a),
+        *_conv_block(a, b, pool=False),
+        *_conv_block(b, b),
+        *_conv_block(b, c, pool=False),
+        *_conv_block(c, c, pool=False),
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+        nn.Dropout(dropout),
+        nn.Linear(c, 10)
+    )
 
 # %% ../nbs/02_model.ipynb #e05727ad
 # the statistics torchvision's ImageNet weights expect
@@ -91,15 +110,18 @@ class ImageNetInput(nn.Module):
     def __init__(self):
         super().__init__()
         # constants, not saved in checkpoints
-        self.register_buffer('mean', torch.tensor(_IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer(
+            'mean', torch.tensor(_IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False
+        )
         self.register_buffer('std', torch.tensor(_IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
     def forward(self, x):
-        grey = x * MNIST_STD + MNIST_MEAN  # back to 0 (black) .. 1 (white), as torchvision's images are
+        # back to 0 (black) .. 1 (white), as torchvision's images are
+        grey = x * MNIST_STD + MNIST_MEAN
         return (grey.expand(-1, 3, -1, -1) - self.mean) / self.std
 
 # %% ../nbs/02_model.ipynb #fa36a1d7
 def imagenet_weights_file() -> Path:
-    "Where torch's hub cache keeps torchvision's ImageNet weights of ResNet-18 (under `$TORCH_HOME`)."
+    "Where torch's hub cache keeps ResNet-18's ImageNet weights (under `$TORCH_HOME`)."
     from torchvision.models import ResNet18_Weights
     url = ResNet18_Weights.IMAGENET1K_V1.url
     return Path(torch.hub.get_dir())/'checkpoints'/Path(urllib.parse.urlparse(url).path).name
@@ -114,27 +136,33 @@ def _fetch_imagenet_weights(progress:bool=False, # show torch's download bar
     before = socket.getdefaulttimeout()
     try:
         file.parent.mkdir(parents=True, exist_ok=True)
-        socket.setdefaulttimeout(60)  # torch's download sets no timeout: a silent network would hang it
+        # torch's download sets no timeout: a silent network would hang it
+        socket.setdefaulttimeout(60)
         prefix = file.stem.split('-')[-1]  # the start of the file's SHA-256
         torch.hub.download_url_to_file(url, str(file), hash_prefix=prefix, progress=progress)
-    except (OSError, RuntimeError, http.client.HTTPException) as e:  # offline, cut off, disk full, wrong hash
+    # offline, cut off, disk full, wrong hash
+    except (OSError, RuntimeError, http.client.HTTPException) as e:
         reason = (str(getattr(e, 'reason', e)).splitlines() or [type(e).__name__])[0]
-        raise MnistError(f"cannot download ResNet-18's ImageNet weights ({reason}): "
-                         f"put {file.name} from {url} into "
-                         f"{file.parent}/ (TORCH_HOME moves it), or train with --no-pretrained") from None
+        raise MnistError(
+            f"cannot download ResNet-18's ImageNet weights ({reason}): "
+            f"put {file.name} from {url} into "
+            f"{file.parent}/ (TORCH_HOME moves it), or train with --no-pretrained"
+        ) from None
     finally: socket.setdefaulttimeout(before)
     return file
 
 # %% ../nbs/02_model.ipynb #8f86d264
 def resnet18_imagenet_state(progress:bool=False, # show torch's download bar
                            ) -> dict:
-    "ResNet-18's ImageNet weights as tensors (never code), from torch's hub cache, downloaded if need be."
+    "ResNet-18's ImageNet weights as tensors (never code), from torch's hub cache (downloaded)."
     file = _fetch_imagenet_weights(progress)
     try: return torch.load(file, map_location='cpu', weights_only=True)
     except Exception as e:  # torch.load raises many kinds on a damaged or foreign file
         why = (str(e).splitlines() or [type(e).__name__])[0]
-        raise MnistError(f"{file} is not a readable weights file ({why}): "
-                         "delete it so it is downloaded again, or train with --no-pretrained") from None
+        raise MnistError(
+            f"{file} is not a readable weights file ({why}): "
+            "delete it so it is downloaded again, or train with --no-pretrained"
+        ) from None
 
 # %% ../nbs/02_model.ipynb #9ae1d313
 def grey_resnet18(pretrained:bool=False, # start from torchvision's ImageNet weights
@@ -145,30 +173,37 @@ def grey_resnet18(pretrained:bool=False, # start from torchvision's ImageNet wei
     net = torchvision_resnet18()
     if pretrained:
         try: net.load_state_dict(resnet18_imagenet_state(progress))
-        except (RuntimeError, TypeError, AttributeError, ValueError) as e:  # other tensors, or no dict of them
+        # other tensors, or no dict of them
+        except (RuntimeError, TypeError, AttributeError, ValueError) as e:
             why = ' '.join(str(e).split())[:160]
-            raise MnistError(f"{imagenet_weights_file()} does not hold ResNet-18's weights ({why}): "
-                             "delete it so it is downloaded again, or train with --no-pretrained") from None
+            raise MnistError(
+                f"{imagenet_weights_file()} does not hold ResNet-18's weights ({why}): "
+                "delete it so it is downloaded again, or train with --no-pretrained"
+            ) from None
     net.conv1 = nn.Sequential(ImageNetInput(), net.conv1)
     return net
 
 # %% ../nbs/02_model.ipynb #becbf354
 class ConcatPool(nn.Module):
-    "Each channel's maximum and mean over the whole map, side by side: fastai's `AdaptiveConcatPool2d`."
-    def __init__(self): super().__init__(); self.ap, self.mp = nn.AdaptiveAvgPool2d(1), nn.AdaptiveMaxPool2d(1)
+    "Each channel's maximum and mean over the map, side by side: fastai's `AdaptiveConcatPool2d`."
+    def __init__(self):
+        super().__init__()
+        self.ap, self.mp = nn.AdaptiveAvgPool2d(1), nn.AdaptiveMaxPool2d(1)
     def forward(self, x): return torch.cat([self.mp(x), self.ap(x)], 1)
 
 # %% ../nbs/02_model.ipynb #e25632a1
 def resnet18() -> nn.Module:
-    "ResNet-18 for digits as fastai's `vision_learner` builds it: `grey_resnet18`'s body, fastai's head."
-    body = nn.Sequential(*list(grey_resnet18().children())[:-2])  # all before the average pooling and fc
+    "ResNet-18 as fastai's `vision_learner` builds it: `grey_resnet18`'s body, fastai's head."
+    # all before the average pooling and fc
+    body = nn.Sequential(*list(grey_resnet18().children())[:-2])
     head = nn.Sequential(ConcatPool(), nn.Flatten(), nn.BatchNorm1d(1024), nn.Dropout(0.25),
                          nn.Linear(1024, 512, bias=False), nn.ReLU(inplace=True),
                          nn.BatchNorm1d(512), nn.Dropout(0.5), nn.Linear(512, 10, bias=False))
     return nn.Sequential(body, head)
 
 # %% ../nbs/02_model.ipynb #0ed3518d
-ARCHITECTURES = {f.__name__: f for f in (seed_cnn, mlp, fast_cnn, accurate_cnn, resnet18)}  # builder's name: builder
+# builder's name: builder
+ARCHITECTURES = {f.__name__: f for f in (seed_cnn, mlp, fast_cnn, accurate_cnn, resnet18)}
 _OLD_NAMES = {'fast': 'fast_cnn', 'accurate': 'accurate_cnn'}  # as mnist_digits 0.0.1 named them
 
 # %% ../nbs/02_model.ipynb #aff58063
@@ -192,7 +227,7 @@ def logits(model:nn.Module, # a network from this chapter
            images, # uint8 MNIST-format images, (N, 28, 28) or (N, 1, 28, 28), array or tensor
            bs:int=2048, # images per forward pass
           ) -> torch.Tensor:
-    "The model's class scores (N, 10) for `images`, computed in batches in evaluation mode, on the CPU."
+    "The model's class scores (N, 10) for `images`, in batches, in evaluation mode, on the CPU."
     x = torch.as_tensor(np.asarray(images) if not isinstance(images, torch.Tensor) else images)
     if x.ndim == 3: x = x.unsqueeze(1)
     was_training, device = model.training, next(model.parameters()).device
@@ -208,7 +243,8 @@ def model_accuracy(model:nn.Module, # a network from this chapter
                   ) -> float:
     "The fraction of `images` that `model` labels correctly."
     labels = torch.as_tensor(np.asarray(labels)).long()
-    return int((logits(model, images).argmax(1) == labels).sum()) / len(labels)  # exact: count / total
+    # exact: count / total
+    return int((logits(model, images).argmax(1) == labels).sum()) / len(labels)
 
 # %% ../nbs/02_model.ipynb #f4c94a41
 _MOVED = ('checkpoint_paths', 'save_model', 'read_meta', 'load_model', 'newest_model', 'find_model')
@@ -217,6 +253,9 @@ def __getattr__(name):
     "The names that moved to `mnist_digits.checkpoints`, with a `DeprecationWarning`."
     if name not in _MOVED: raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     import importlib, warnings
-    warnings.warn(f"mnist_digits.model.{name} moved to mnist_digits.checkpoints", DeprecationWarning,
-                  stacklevel=2)
+    warnings.warn(
+        f"mnist_digits.model.{name} moved to mnist_digits.checkpoints",
+        DeprecationWarning,
+        stacklevel=2,
+    )
     return getattr(importlib.import_module('mnist_digits.checkpoints'), name)

@@ -50,7 +50,7 @@ def on_paper(ink:np.ndarray, # 0..1, paper 0
 def _mnist_ink(digit:np.ndarray, # an MNIST image, uint8 (28, 28)
                rng:np.random.Generator,
               ) -> np.ndarray:
-    "An MNIST digit as ink at a random size (40 to 160 pixels), ready for `on_paper`."
+    "An MNIST digit as ink at a random size (40 to 160 pixels), ready for on_paper."
     size = int(rng.integers(40, 160))
     big = Image.fromarray(digit).resize((size, size), Image.Resampling.BICUBIC)
     return np.asarray(big, dtype=np.float64).clip(0, 255) / 255
@@ -60,10 +60,15 @@ def _mnist_ink(digit:np.ndarray, # an MNIST image, uint8 (28, 28)
 def _fonts() -> tuple:
     "matplotlib's font files that hold letters (DejaVu, STIX, Computer Modern), found on first use."
     import matplotlib  # imported here: drawing letters is training-time work
-    return tuple(sorted(p for p in (Path(matplotlib.get_data_path())/'fonts'/'ttf').glob('*.ttf')
-                        if p.stem.startswith(('DejaVuSans', 'DejaVuSerif', 'STIXGeneral', 'cm'))
-                        and 'Display' not in p.stem
-                        and p.stem not in ('cmex10', 'cmsy10', 'cmmi10')))  # those hold maths symbols
+    return tuple(
+        sorted(
+            p
+            for p in (Path(matplotlib.get_data_path()) / 'fonts' / 'ttf').glob('*.ttf')
+            if p.stem.startswith(('DejaVuSans', 'DejaVuSerif', 'STIXGeneral', 'cm'))
+            and 'Display' not in p.stem
+            and p.stem not in ('cmex10', 'cmsy10', 'cmmi10')
+        )
+    )  # those hold maths symbols
 
 _LOOKALIKES = set('0123456789OoQDIl|i!jJZzSsbgqGT/\\()[]{}')  # people read these as digits
 _NOT_DIGITS = ''.join(c for c in string.ascii_letters + '+-=?@#%&*<>$~^:;"_'
@@ -164,19 +169,32 @@ _SHAPES = {  # name: how to draw it with ImageDraw d, side s, pen width w and th
     'disc': lambda d, s, w, rng: d.ellipse(_low(s, rng), fill=255),
     'box': lambda d, s, w, rng: d.rectangle(_low(s, rng), outline=255, width=w),
     'block': lambda d, s, w, rng: d.rectangle(_low(s, rng), fill=255),
-    'triangle': lambda d, s, w, rng: d.polygon(_at(s, (.5, .1), (.1, .9), (.9, .9)), outline=255, width=w),
+    'triangle': lambda d, s, w, rng: d.polygon(
+        _at(s, (0.5, 0.1), (0.1, 0.9), (0.9, 0.9)), outline=255, width=w
+    ),
     'star': lambda d, s, w, rng: d.polygon(_star(s, rng), outline=255, fill=_filled(rng), width=w),
-    'heart': lambda d, s, w, rng: d.polygon(_heart(s, rng), outline=255, fill=_filled(rng), width=w),
+    'heart': lambda d, s, w, rng: d.polygon(
+        _heart(s, rng), outline=255, fill=_filled(rng), width=w
+    ),
     'spiral': lambda d, s, w, rng: d.line(_spiral(s, rng), fill=255, width=w),
     'zigzag': lambda d, s, w, rng: d.line(_zigzag(s, rng), fill=255, width=w),
-    'plus': lambda d, s, w, rng: _lines(d, w, [_at(s, (.5, .1), (.5, .9)), _at(s, (.1, .5), (.9, .5))]),
-    'cross': lambda d, s, w, rng: _lines(d, w, [_at(s, (.1, .1), (.9, .9)), _at(s, (.1, .9), (.9, .1))]),
-    'grid': lambda d, s, w, rng: _lines(d, w, [l for f in (0.3, 0.7)
-                                               for l in (_at(s, (f, .1), (f, .9)), _at(s, (.1, f), (.9, f)))]),
-    'arrow': lambda d, s, w, rng: _lines(d, w, [_at(s, (.1, .5), (.9, .5)),
-                                                _at(s, (.6, .25), (.9, .5), (.6, .75))]),
-    'bars': lambda d, s, w, rng: _lines(d, w, [_at(s, (x, .1), (x, .9))
-                                               for x in np.linspace(0.15, 0.85, int(rng.integers(3, 6)))]),
+    'plus': lambda d, s, w, rng: _lines(
+        d, w, [_at(s, (0.5, 0.1), (0.5, 0.9)), _at(s, (0.1, 0.5), (0.9, 0.5))]
+    ),
+    'cross': lambda d, s, w, rng: _lines(
+        d, w, [_at(s, (0.1, 0.1), (0.9, 0.9)), _at(s, (0.1, 0.9), (0.9, 0.1))]
+    ),
+    'grid': lambda d, s, w, rng: _lines(
+        d,
+        w,
+        [l for f in (0.3, 0.7) for l in (_at(s, (f, 0.1), (f, 0.9)), _at(s, (0.1, f), (0.9, f)))],
+    ),
+    'arrow': lambda d, s, w, rng: _lines(
+        d, w, [_at(s, (0.1, 0.5), (0.9, 0.5)), _at(s, (0.6, 0.25), (0.9, 0.5), (0.6, 0.75))]
+    ),
+    'bars': lambda d, s, w, rng: _lines(
+        d, w, [_at(s, (x, 0.1), (x, 0.9)) for x in np.linspace(0.15, 0.85, int(rng.integers(3, 6)))]
+    ),
 }
 
 # %% ../nbs/07_not_a_digit.ipynb #e87e8aea
@@ -243,7 +261,13 @@ def _texture(rng:np.random.Generator, name:str|None=None) -> Image.Image:
     return Image.fromarray((grey * 255).astype(np.uint8))
 
 # %% ../nbs/07_not_a_digit.ipynb #24c53df5
-KINDS = ('letter', 'scribble', 'shape', 'photo', 'texture')  # the kinds of non-digit that negative draws
+KINDS = (
+    'letter',
+    'scribble',
+    'shape',
+    'photo',
+    'texture',
+)  # the kinds of non-digit that negative draws
 
 def negative(kind:str, # one of KINDS
              rng:np.random.Generator,
@@ -296,7 +320,10 @@ def negatives(n:int, # how many pictures to draw (blank ones are left out of the
     return (np.stack(pictures) if pictures else np.zeros((0, 28, 28), np.uint8)), np.array(names)
 
 # %% ../nbs/07_not_a_digit.ipynb #f98455c3
-def _held_out_fonts() -> list: return [f for f in _fonts() if f.stem.startswith('STIX')]  # not trained on
+def _held_out_fonts() -> list:
+    return [f for f in _fonts() if f.stem.startswith('STIX')]  # not trained on
+
+
 def _seen_fonts() -> list: return [f for f in _fonts() if not f.stem.startswith('STIX')]
 _SEEN_PHOTOS = ('china', 'grace_hopper')  # 'flower' is held out
 

@@ -17,16 +17,20 @@ from .files import MnistError
 __all__ = ['open_image', 'BlankImage', 'ink_of', 'center_digit', 'to_mnist']
 
 # %% ../nbs/06_preprocessing.ipynb #6dda2a32
-_MAX_PIXELS = 40_000_000  # larger images are refused before decoding (a 40-megapixel photo still passes)
+_MAX_PIXELS = (
+    40_000_000  # larger images are refused before decoding (a 40-megapixel photo still passes)
+)
 _MIN_SIDE = 8  # smaller images cannot hold a recognisable digit
 
 # %% ../nbs/06_preprocessing.ipynb #5fda2a97
 def _refuse_huge(path:Path, image:Image.Image):
-    "Raise if the header of `image` claims more than `_MAX_PIXELS` pixels, before anything is decoded."
+    "Raise if the header of `image` claims more than _MAX_PIXELS pixels, before decoding."
     w, h = image.size
     if w * h > _MAX_PIXELS:
-        raise MnistError(f"{path} claims {w}x{h} pixels, more than the {_MAX_PIXELS:,} allowed "
-                         "(a decompression bomb?): refusing to decode it; scale the image down first")
+        raise MnistError(
+            f"{path} claims {w}x{h} pixels, more than the {_MAX_PIXELS:,} allowed "
+            "(a decompression bomb?): refusing to decode it; scale the image down first"
+        )
 
 # %% ../nbs/06_preprocessing.ipynb #9dde664f
 def _decode(path:Path) -> Image.Image:
@@ -48,12 +52,17 @@ def _decode(path:Path) -> Image.Image:
 def open_image(path) -> Image.Image:
     "Open and decode the image file `path`, refusing empty, unreadable, truncated, tiny or enormous ones."
     path = Path(path)
-    if not path.is_file(): raise MnistError(f"{path} does not exist" if not path.exists() else f"{path} is not a file")
-    if path.stat().st_size == 0: raise MnistError(f"{path} is empty: give an image file (PNG, JPEG, BMP, GIF, TIFF or WebP)")
+    if not path.is_file():
+        raise MnistError(f"{path} does not exist" if not path.exists() else f"{path} is not a file")
+    if path.stat().st_size == 0:
+        raise MnistError(f"{path} is empty: give an image file (PNG, JPEG, BMP, GIF, TIFF or WebP)")
     image = _decode(path)
     w, h = image.size
     if min(w, h) < _MIN_SIDE:
-        raise MnistError(f"{path} is {w}x{h} pixels, too small to hold a digit (at least {_MIN_SIDE}x{_MIN_SIDE})")
+        raise MnistError(
+            f"{path} is {w}x{h} pixels, too small to hold a digit (at least"
+            f" {_MIN_SIDE}x{_MIN_SIDE})"
+        )
     return image
 
 # %% ../nbs/06_preprocessing.ipynb #abebeeb1
@@ -73,11 +82,14 @@ def _grey_and_alpha(image:Image.Image) -> tuple[np.ndarray, np.ndarray|None]:
 # %% ../nbs/06_preprocessing.ipynb #de0736f2
 class BlankImage(MnistError):
     "An image with no ink that stands out from its background: `predict` answers \"not a digit\" for it."
+    def __init__(self, message:str): # what was found, e.g. "no digit found in photo.png: ..."
+        super().__init__(message)
 
 # %% ../nbs/06_preprocessing.ipynb #37744fc4
-def _drop_specks(ink:np.ndarray, # ink in 0..1, paper 0
-                 least:float=0.02, # a blob of ink is kept if it holds at least this fraction of the largest blob's ink
-                ) -> np.ndarray:
+def _drop_specks(
+    ink: np.ndarray,  # ink in 0..1, paper 0
+    least: float = 0.02,  # a blob of ink is kept if it holds at least this fraction of the largest blob's ink
+) -> np.ndarray:
     "`ink` without specks (JPEG noise, dust): blobs whose ink is tiny next to the largest blob's."
     blobs, n = ndimage.label(ink > 0, structure=np.ones((3, 3)))  # 8-connected blobs
     if n < 2: return ink
@@ -94,17 +106,22 @@ def ink_of(image:Image.Image, # any mode, as opened by open_image
           ) -> np.ndarray:
     "Where the ink is, in 0..1 (paper 0), whatever the image's mode and polarity; raise if no digit."
     grey, alpha = _grey_and_alpha(image)
-    if alpha is not None: ink = alpha
+    if alpha is not None:ink = alpha
     else: ink = grey if np.median(_border(grey)) < 0.5 else 1 - grey
     paper = np.median(_border(ink))
     contrast = np.percentile(ink, 99.9) - paper
     ink = np.clip((ink - paper) / contrast, 0, 1) if contrast >= 0.1 else np.zeros_like(ink)
     ink[ink < 0.2] = 0
-    if not ink.any(): raise BlankImage(f"no digit found in {name}: the image has no ink that stands out from the background")
+    if not ink.any():
+        raise BlankImage(
+            f"no digit found in {name}: the image has no ink that stands out from the background"
+        )
     return _drop_specks(ink)
 
 # %% ../nbs/06_preprocessing.ipynb #08f29f1b
-_MNIST_CENTRE = 14.0  # row and column of MNIST digits' centre of mass (measured below), not the middle of 0..27
+_MNIST_CENTRE = (
+    14.0  # row and column of MNIST digits' centre of mass (measured below), not the middle of 0..27
+)
 
 def _fit_in_20(ink:np.ndarray) -> np.ndarray:
     "`ink` cropped to the digit and resized so that its longer side is 20 pixels; floats 0..1."
@@ -112,7 +129,9 @@ def _fit_in_20(ink:np.ndarray) -> np.ndarray:
     crop = ink[rows.min():rows.max()+1, cols.min():cols.max()+1].astype(np.float32)
     h, w = crop.shape
     size = (max(1, round(w * 20 / max(h, w))), max(1, round(h * 20 / max(h, w))))
-    small = np.asarray(Image.fromarray(crop).resize(size, Image.Resampling.LANCZOS), dtype=np.float64)  # float32: mode F
+    small = np.asarray(
+        Image.fromarray(crop).resize(size, Image.Resampling.LANCZOS), dtype=np.float64
+    )  # float32: mode F
     return np.clip(small / max(small.max(), 1e-6), 0, 1)
 
 # %% ../nbs/06_preprocessing.ipynb #0942ce28

@@ -12,17 +12,21 @@ from .model import arch_name
 __all__ = ['DEFAULTS', 'PRESETS', 'settings_for']
 
 # %% ../nbs/03_presets.ipynb #03f70310
-DEFAULTS = dict(arch=None, epochs=1, lr=3e-3, bs=128, wd=0.01, augment=False, label_smoothing=0.0, pretrained=False,
-                seed=42, subset=None, valid_size=5000)
+DEFAULTS = dict(arch=None, epochs=1, lr=3e-3, bs=128, wd=0.01, augment=False, label_smoothing=0.0,
+                pretrained=False, seed=42, subset=None, valid_size=5000)
 
 # %% ../nbs/03_presets.ipynb #449eea9c
 PRESETS = {
-    'handwriting': dict(arch='seed_cnn', epochs=6, lr=5e-3, bs=128, augment='handwriting', label_smoothing=0.1),
-    'seed':        dict(arch='seed_cnn', epochs=2, lr=5e-3, bs=128, label_smoothing=0.1),
-    'fast':        dict(arch='fast_cnn', epochs=1, lr=2e-2, bs=128, label_smoothing=0.1),
-    'mlp':         dict(arch='mlp', epochs=5, lr=3e-3, bs=128),
-    'accurate':    dict(arch='accurate_cnn', epochs=12, lr=1e-2, bs=128, augment=True, label_smoothing=0.1),
-    'resnet':      dict(arch='resnet18', epochs=2, lr=2e-3, bs=128, pretrained=True),
+    'handwriting': dict(
+        arch='seed_cnn', epochs=6, lr=5e-3, bs=128, augment='handwriting', label_smoothing=0.1
+    ),
+    'seed': dict(arch='seed_cnn', epochs=2, lr=5e-3, bs=128, label_smoothing=0.1),
+    'fast': dict(arch='fast_cnn', epochs=1, lr=2e-2, bs=128, label_smoothing=0.1),
+    'mlp': dict(arch='mlp', epochs=5, lr=3e-3, bs=128),
+    'accurate': dict(
+        arch='accurate_cnn', epochs=12, lr=1e-2, bs=128, augment=True, label_smoothing=0.1
+    ),
+    'resnet': dict(arch='resnet18', epochs=2, lr=2e-3, bs=128, pretrained=True),
 }
 
 # %% ../nbs/03_presets.ipynb #e93cfd43
@@ -33,27 +37,36 @@ def _check_sizes(s:dict):
     for key in ('epochs', 'bs', 'valid_size'):
         if int(s[key]) < 1: raise MnistError(f"{key} must be at least 1, not {s[key]}")
     left = _TRAIN_IMAGES - s['valid_size']
-    if left < 1: raise MnistError(f"valid_size must be less than {_TRAIN_IMAGES:,}, the training images, "
-                                  f"not {s['valid_size']:,}")
+    if left < 1:
+        raise MnistError(f"valid_size must be less than {_TRAIN_IMAGES:,}, the training images, "
+                         f"not {s['valid_size']:,}")
     if s['subset'] is not None and not 0 < s['subset'] <= left:
-        raise MnistError(f"subset must be between 1 and {left} (the training images left after validation)")
+        raise MnistError(
+            f"subset must be between 1 and {left} (the training images left after validation)"
+        )
     n = s['subset'] or left
-    if s['bs'] > n: raise MnistError(f"a batch of {s['bs']:,} is more than the {n:,} training images, so not one "
-                                     f"training step could be taken: use a batch size of at most {n:,}")
+    if s['bs'] > n:
+        raise MnistError(f"a batch of {s['bs']:,} is more than the {n:,} training images, so not "
+                         f"one training step could be taken: use a batch size of at most {n:,}")
 
 # %% ../nbs/03_presets.ipynb #c4ec0a1b
 def _check_settings(s:dict) -> dict:
     "`s` with its architecture's registered name, once every value makes sense for a training run."
     _check_sizes(s)
-    if not (math.isfinite(s['lr']) and s['lr'] > 0): raise MnistError(f"lr must be a positive number, not {s['lr']}")
+    if not (math.isfinite(s['lr']) and s['lr'] > 0):
+        raise MnistError(f"lr must be a positive number, not {s['lr']}")
     if not (math.isfinite(s['wd']) and s['wd'] >= 0):
         raise MnistError(f"wd must be zero or a positive number, not {s['wd']}")
     if not 0 <= s['label_smoothing'] < 1:
-        raise MnistError(f"label_smoothing must be from 0 up to (not including) 1, not {s['label_smoothing']}")
+        raise MnistError(
+            f"label_smoothing must be from 0 up to (not including) 1, not {s['label_smoothing']}"
+        )
     if s['augment'] not in (False, True, 'handwriting'):
         raise MnistError(f"augment must be False, True or 'handwriting', not {s['augment']!r}")
-    if not 0 <= s['seed'] < 2**32: raise MnistError(f"seed must be between 0 and {2**32 - 1}, not {s['seed']}")
-    s['arch'] = arch_name(s['arch'])  # fails early, with the list of names, on an unknown architecture
+    if not 0 <= s['seed'] < 2**32:
+        raise MnistError(f"seed must be between 0 and {2**32 - 1}, not {s['seed']}")
+    # fails early, with the list of names, on an unknown architecture
+    s['arch'] = arch_name(s['arch'])
     if s['pretrained'] and s['arch'] != 'resnet18':
         raise MnistError(f"only resnet18 has pretrained (ImageNet) weights, not {s['arch']}: "
                          "train it with --no-pretrained, or with --arch resnet18")
@@ -64,9 +77,17 @@ def settings_for(preset:str='handwriting', # a key of PRESETS
                  **overrides, # any key of DEFAULTS; None means "the preset's value"
                 ) -> dict: # every key of DEFAULTS, and the preset's name
     "The complete training settings of `preset`, with `overrides` applied and checked."
-    if preset not in PRESETS: raise MnistError(f"unknown preset {preset!r}: choose one of {', '.join(PRESETS)}")
+    if preset not in PRESETS:
+        raise MnistError(f"unknown preset {preset!r}: choose one of {', '.join(PRESETS)}")
     unknown = set(overrides) - set(DEFAULTS)
     if unknown:
-        raise MnistError(f"unknown setting {', '.join(sorted(unknown))}: the settings are {', '.join(DEFAULTS)}")
-    s = {**DEFAULTS, **PRESETS[preset], **{k: v for k, v in overrides.items() if v is not None}, 'preset': preset}
+        raise MnistError(
+            f"unknown setting {', '.join(sorted(unknown))}: the settings are {', '.join(DEFAULTS)}"
+        )
+    s = {
+        **DEFAULTS,
+        **PRESETS[preset],
+        **{k: v for k, v in overrides.items() if v is not None},
+        'preset': preset,
+    }
     return _check_settings(s)

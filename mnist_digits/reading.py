@@ -14,8 +14,16 @@ from scipy import ndimage
 from .data import load_mnist
 from .files import MnistError
 from .preprocessing import BlankImage, center_digit, ink_of, opened_image
-from .inference import (BLANK, as_model, check_show_dir, image_files, not_a_digit_probability, predict,
-                                    predict_mnist, save_seen)
+from mnist_digits.inference import (
+    BLANK,
+    as_model,
+    check_show_dir,
+    image_files,
+    not_a_digit_probability,
+    predict,
+    predict_mnist,
+    save_seen,
+)
 
 # %% auto #0
 __all__ = ['digit_boxes', 'digit_crops', 'read_number', 'read_files']
@@ -24,7 +32,9 @@ __all__ = ['digit_boxes', 'digit_crops', 'read_number', 'read_files']
 def _trimmed(digit:np.ndarray, scale:float) -> np.ndarray:
     "An MNIST digit cropped to its ink and resized by `scale`: floats 0..1."
     rows, cols = np.nonzero(digit)
-    crop = Image.fromarray(digit[rows.min():rows.max()+1, cols.min():cols.max()+1].astype(np.float32) / 255)
+    crop = Image.fromarray(
+        digit[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1].astype(np.float32) / 255
+    )
     size = (max(1, round(crop.width * scale)), max(1, round(crop.height * scale)))
     return np.clip(np.asarray(crop.resize(size, Image.Resampling.BILINEAR)), 0, 1)
 
@@ -36,12 +46,17 @@ def _touching_x(canvas:np.ndarray, digit:np.ndarray, top:int, start:int) -> int:
 
 # %% ../nbs/08_reading.ipynb #91bd8559
 def _laid_out(parts:list, rng, gap:tuple, jitter:int, touching:bool, margin:int=6) -> np.ndarray:
-    "`parts` placed left to right on a blank canvas (ink 0..1), as `compose` describes."
+    "`parts` placed left to right on a blank canvas (ink 0..1), as compose describes."
     height = max(p.shape[0] for p in parts) + 2 * jitter
-    canvas = np.zeros((height + 2 * margin, sum(p.shape[1] for p in parts) + gap[1] * len(parts) + 2 * margin), np.float32)
+    canvas = np.zeros(
+        (height + 2 * margin, sum(p.shape[1] for p in parts) + gap[1] * len(parts) + 2 * margin),
+        np.float32,
+    )
     x = margin
     for p in parts:
-        (h, w), top = p.shape, margin + (height - p.shape[0]) // 2 + int(rng.integers(-jitter, jitter + 1))
+        (h, w), top = p.shape, margin + (height - p.shape[0]) // 2 + int(
+            rng.integers(-jitter, jitter + 1)
+        )
         if touching and x > margin: x = _touching_x(canvas, p, top, x)
         canvas[top:top+h, x:x+w] = np.maximum(canvas[top:top+h, x:x+w], p)
         x += w + int(rng.integers(gap[0], gap[1] + 1))
@@ -55,8 +70,14 @@ def compose(digits:list, # MNIST digits, uint8 (28, 28) each, white on black
             touching:bool=False, # push each digit left until its ink touches its neighbour's
            ) -> Image.Image:
     "A number written with `digits` left to right, as dark ink on light paper."
-    canvas = _laid_out([_trimmed(d, rng.uniform(0.85, 1.15)) for d in digits], rng, gap, jitter, touching)
-    return Image.fromarray((np.clip(0.92 - 0.8 * canvas + rng.normal(0, 0.02, canvas.shape), 0, 1) * 255).astype(np.uint8))
+    canvas = _laid_out(
+        [_trimmed(d, rng.uniform(0.85, 1.15)) for d in digits], rng, gap, jitter, touching
+    )
+    return Image.fromarray(
+        (np.clip(0.92 - 0.8 * canvas + rng.normal(0, 0.02, canvas.shape), 0, 1) * 255).astype(
+            np.uint8
+        )
+    )
 
 # %% ../nbs/08_reading.ipynb #379f40d4
 STYLES = {  # how a number is written: a function of (digits, rng) -> image
@@ -70,10 +91,14 @@ def components(ink:np.ndarray, # ink in 0..1, paper 0, as ink_of returns it
               ) -> tuple[np.ndarray, list]:
     "8-connected blobs of `ink`: a label image (0 is paper) and box `(x0, y0, x1, y1)` of label i+1 at i."
     labels, _ = ndimage.label(ink > 0, np.ones((3, 3)))
-    return labels, [(s[1].start, s[0].start, s[1].stop, s[0].stop) for s in ndimage.find_objects(labels)]
+    return labels, [
+        (s[1].start, s[0].start, s[1].stop, s[0].stop) for s in ndimage.find_objects(labels)
+    ]
 
 # %% ../nbs/08_reading.ipynb #edcfd205
-def _union(a:tuple, b:tuple) -> tuple: return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
+def _union(a: tuple, b: tuple) -> tuple:
+    return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
+
 
 def _stacked(a:tuple, b:tuple) -> bool:
     "Do boxes `a` and `b` overlap horizontally by at least half of the narrower one?"
@@ -85,15 +110,24 @@ def merge_stacked(boxes:list) -> list:
     merged = True
     while merged:
         merged, out = False, []
-        for box in sorted(boxes):  # a sweep from left to right: only a box's left neighbours can be stacked with it
-            if out and _stacked(out[-1], box): out[-1], merged = _union(out[-1], box), True
-            else: out.append(box)
+        for box in sorted(
+            boxes
+        ):  # a sweep from left to right: only a box's left neighbours can be stacked with it
+            if out and _stacked(out[-1], box):
+                out[-1], merged = _union(out[-1], box), True
+            else:
+                out.append(box)
         boxes = out
     return boxes
 
 # %% ../nbs/08_reading.ipynb #6e609be8
-def _ink(ink:np.ndarray, box:tuple) -> int: return int((ink[box[1]:box[3], box[0]:box[2]] > 0).sum())
-def _gap(a:tuple, b:tuple) -> int: return max(a[0], b[0]) - min(a[2], b[2])  # empty columns between (negative: overlap)
+def _ink(ink: np.ndarray, box: tuple) -> int:
+    return int((ink[box[1] : box[3], box[0] : box[2]] > 0).sum())
+
+
+def _gap(a: tuple, b: tuple) -> int:
+    return max(a[0], b[0]) - min(a[2], b[2])  # empty columns between (negative: overlap)
+
 
 def _is_fragment(ink:np.ndarray, box:tuple, height:float, typical:float) -> bool:
     "Is `box` a digit's piece (short, short and light, or tiny) vs the tallest `height`, `typical` ink?"
@@ -108,7 +142,8 @@ def attach_fragments(ink:np.ndarray, boxes:list) -> list:
     digits = [b for b in boxes if not _is_fragment(ink, b, height, typical)]
     for piece in (b for b in boxes if b not in digits):
         near = min(range(len(digits)), key=lambda i: _gap(piece, digits[i]), default=None)
-        if near is not None and _gap(piece, digits[near]) <= 0.3 * height: digits[near] = _union(digits[near], piece)
+        if near is not None and _gap(piece, digits[near]) <= 0.3 * height:
+            digits[near] = _union(digits[near], piece)
     return sorted(digits) or boxes
 
 # %% ../nbs/08_reading.ipynb #ae369833
@@ -130,7 +165,12 @@ def _tight(ink:np.ndarray, box:tuple) -> tuple|None:
     "`box` shrunk to the ink inside it (None if none)."
     rows, cols = np.nonzero(ink[box[1]:box[3], box[0]:box[2]])
     if not len(rows): return None
-    return (box[0] + cols.min(), box[1] + rows.min(), box[0] + cols.max() + 1, box[1] + rows.max() + 1)
+    return (
+        box[0] + cols.min(),
+        box[1] + rows.min(),
+        box[0] + cols.max() + 1,
+        box[1] + rows.max() + 1,
+    )
 
 # %% ../nbs/08_reading.ipynb #2f23f9b4
 def _valleys(profile:np.ndarray) -> list:
@@ -144,13 +184,20 @@ def _piece_scores(ink:np.ndarray, box:tuple, pairs:list, height:float, model) ->
     x0, y0, x1, y1 = box
     pieces = np.stack([center_digit(ink[y0:y1, x0+a:x0+b]) for a, b in pairs])
     answers, doubt = predict_mnist(pieces, model, guard=None), not_a_digit_probability(pieces)
-    return {pair: np.log(a.probability) + 0.5 * np.log(1.001 - d) + 0.5 - 3 * ((pair[1] - pair[0]) / height - 0.6) ** 2
-            for pair, a, d in zip(pairs, answers, doubt)}
+    return {
+        pair: np.log(a.probability)
+        + 0.5 * np.log(1.001 - d)
+        + 0.5
+        - 3 * ((pair[1] - pair[0]) / height - 0.6) ** 2
+        for pair, a, d in zip(pairs, answers, doubt)
+    }
 
 # %% ../nbs/08_reading.ipynb #60f29279
 def _best_path(edges:list, score:dict) -> list|None:
     "Right edges of the pieces from `edges[0]` to `edges[-1]` with the best total `score` (None: no way)."
-    best = {edges[0]: (0., [])}  # right edge of the pieces so far: (their total score, their right edges)
+    best = {
+        edges[0]: (0.0, [])
+    }  # right edge of the pieces so far: (their total score, their right edges)
     for b in edges[1:]:
         options = [(best[a][0] + score[a, b], best[a][1] + [b]) for a in best if (a, b) in score]
         if options: best[b] = max(options)
@@ -161,45 +208,72 @@ def _read_cuts(ink:np.ndarray, box:tuple, height:float, model) -> list:
     "Cuts of `box` into pieces (0.2-1.4 digit heights wide) that `model` reads most confidently together."
     x0, y0, x1, y1 = box
     edges = [0] + _valleys(ink[y0:y1, x0:x1].sum(0)) + [x1 - x0]
-    if len(edges) > 40: return _cuts(ink, box, _pieces(box, height))  # a texture, not digits: too many to read
-    pairs = [(a, b) for a in edges for b in edges if 0.2 * height <= b - a <= 1.4 * height and ink[y0:y1, x0+a:x0+b].any()]
+    if len(edges) > 40:
+        return _cuts(ink, box, _pieces(box, height))  # a texture, not digits: too many to read
+    pairs = [
+        (a, b)
+        for a in edges
+        for b in edges
+        if 0.2 * height <= b - a <= 1.4 * height and ink[y0:y1, x0 + a : x0 + b].any()
+    ]
     if not pairs: return []
     path = _best_path(edges, _piece_scores(ink, box, pairs, height, model))
-    return [x0 + c for c in path[:-1]] if path is not None else _cuts(ink, box, _pieces(box, height))
+    return (
+        [x0 + c for c in path[:-1]] if path is not None else _cuts(ink, box, _pieces(box, height))
+    )
 
 # %% ../nbs/08_reading.ipynb #4d0725f8
 def _split_box(ink:np.ndarray, box:tuple, height:float, model) -> list:
     "`box` cut into the digits it seems to hold (itself if narrow), each shrunk to its ink."
     k = _pieces(box, height)
-    cuts = [] if k == 1 else _read_cuts(ink, box, height, model) if model is not None else _cuts(ink, box, k)
+    cuts = (
+        []
+        if k == 1
+        else _read_cuts(ink, box, height, model) if model is not None else _cuts(ink, box, k)
+    )
     edges = [box[0]] + cuts + [box[2]]
-    return [p for p in (_tight(ink, (a, box[1], b, box[3])) for a, b in zip(edges, edges[1:])) if p is not None]
+    return [
+        p
+        for p in (_tight(ink, (a, box[1], b, box[3])) for a, b in zip(edges, edges[1:]))
+        if p is not None
+    ]
 
 # %% ../nbs/08_reading.ipynb #b2e9db87
-def split_wide(ink:np.ndarray, # ink in 0..1, paper 0
-               boxes:list, # the boxes of the number's marks
-               model=None, # a digit model: cut where the pieces read best; None: at the columns of least ink
-              ) -> list:
+def split_wide(
+    ink: np.ndarray,  # ink in 0..1, paper 0
+    boxes: list,  # the boxes of the number's marks
+    model=None,  # a digit model: cut where the pieces read best; None: at the columns of least ink
+) -> list:
     "Each box too wide for one digit cut into digits."
     if not boxes: return boxes
     height = max(b[3] - b[1] for b in boxes)
     return [piece for box in boxes for piece in _split_box(ink, box, height, model)]
 
 # %% ../nbs/08_reading.ipynb #678be41a
-def digit_boxes(ink:np.ndarray, # ink in 0..1, paper 0, as ink_of returns it
-                model=None, # a digit model, to cut touching digits where the pieces read best; None: by width alone
-               ) -> list:
+def digit_boxes(
+    ink: np.ndarray,  # ink in 0..1, paper 0, as ink_of returns it
+    model=None,  # a digit model, to cut touching digits where the pieces read best; None: by width alone
+) -> list:
     "One box `(x0, y0, x1, y1)` per digit of a number in `ink`, left to right."
-    return [tuple(map(int, b)) for b in split_wide(ink, attach_fragments(ink, merge_stacked(components(ink)[1])), model)]
+    return [
+        tuple(map(int, b))
+        for b in split_wide(ink, attach_fragments(ink, merge_stacked(components(ink)[1])), model)
+    ]
 
 # %% ../nbs/08_reading.ipynb #a75c0c1f
 def _owned(labels:np.ndarray, blobs:list, box:tuple) -> list:
     "Labels whose ink belongs to `box`: half or more of it lies inside, or `box` was cut out of the blob."
+
     x0, y0, x1, y1 = box
     inside = np.bincount(labels[y0:y1, x0:x1].ravel(), minlength=len(blobs) + 1)
     total = np.bincount(labels.ravel(), minlength=len(blobs) + 1)
-    def cut_from(i): rows, cols = blobs[i - 1]; return cols.start <= x0 and x1 <= cols.stop and rows.start <= y0 and y1 <= rows.stop
-    return [i for i in range(1, len(total)) if inside[i] and (2 * inside[i] >= total[i] or cut_from(i))]
+    def cut_from(i):
+        rows, cols = blobs[i - 1]
+        return cols.start <= x0 and x1 <= cols.stop and rows.start <= y0 and y1 <= rows.stop
+
+    return [
+        i for i in range(1, len(total)) if inside[i] and (2 * inside[i] >= total[i] or cut_from(i))
+    ]
 
 # %% ../nbs/08_reading.ipynb #f9843907
 def digit_crops(ink:np.ndarray, boxes:list) -> list:
@@ -207,7 +281,11 @@ def digit_crops(ink:np.ndarray, boxes:list) -> list:
     labels, _ = components(ink)
     blobs, crops = ndimage.find_objects(labels), []
     for x0, y0, x1, y1 in boxes:
-        piece = np.where(np.isin(labels[y0:y1, x0:x1], _owned(labels, blobs, (x0, y0, x1, y1))), ink[y0:y1, x0:x1], 0)
+        piece = np.where(
+            np.isin(labels[y0:y1, x0:x1], _owned(labels, blobs, (x0, y0, x1, y1))),
+            ink[y0:y1, x0:x1],
+            0,
+        )
         crops.append(center_digit(piece if piece.any() else ink[y0:y1, x0:x1]))
     return crops
 
@@ -228,11 +306,15 @@ def _read_ink(ink:np.ndarray, model, abstain:bool) -> tuple[dict, list]:
 def _read(image, model, abstain:bool) -> tuple[dict, list]:
     "What `read_number` returns for `image`, and the 28x28 crops the model saw."
     picture, name = opened_image(image)
-    try: ink = ink_of(picture, name)
+    try:ink = ink_of(picture, name)
     except BlankImage: return {'number': None, 'digits': [], 'reason': BLANK.reason}, []
     blobs = ndimage.label(ink > 0, np.ones((3, 3)))[1]
     if blobs > MAX_MARKS:
-        return {'number': None, 'digits': [], 'reason': f'{blobs} separate marks: too many to be a number'}, []
+        return {
+            'number': None,
+            'digits': [],
+            'reason': f'{blobs} separate marks: too many to be a number',
+        }, []
     return _read_ink(ink, model, abstain)
 
 # %% ../nbs/08_reading.ipynb #0d1c72f5
@@ -247,10 +329,12 @@ def read_number(image, # a path, a PIL image, or a 2-D array (grey, 0..255)
 # %% ../nbs/08_reading.ipynb #28779a2f
 def _read_file(path:Path, model, abstain:bool, show_dir) -> dict:
     "What `read_files` says about one image file: what `read_number` returns, or `error`."
-    try: result, crops = _read(path, model, abstain)
+    try:result, crops = _read(path, model, abstain)
     except MnistError as e: return {'file': str(path), 'error': str(e)}
     if show_dir is not None:
-        result['shown'] = [str(save_seen(c, Path(show_dir), path, f'.digit{i + 1}')) for i, c in enumerate(crops)]
+        result['shown'] = [
+            str(save_seen(c, Path(show_dir), path, f'.digit{i + 1}')) for i, c in enumerate(crops)
+        ]
     return {'file': str(path), **result}
 
 # %% ../nbs/08_reading.ipynb #7c6d943f
@@ -268,12 +352,18 @@ def read_files(paths, # image files and folders of images
                  for q in Path(show_dir).glob(f'{glob.escape(p.stem)}.digit*.28x28.png')]
         check_show_dir(show_dir, crops, overwrite)
     model = as_model(model, models_dir)
-    return [_read_file(path, model, abstain, show_dir) if error is None else {'file': str(path), 'error': error}
-            for path, error in files]
+    return [
+        (
+            _read_file(path, model, abstain, show_dir)
+            if error is None
+            else {'file': str(path), 'error': error}
+        )
+        for path, error in files
+    ]
 
 # %% ../nbs/08_reading.ipynb #475699cd
 def _tally(counts:dict, failures:list, image, truth:str, result:dict, possible:bool):
-    "Count a read by `reading_accuracy`: exact, too many or too few marks, possible; keep failures."
+    "Count a read by reading_accuracy: exact, too many or too few marks, possible; keep failures."
     counts['exact'] += result['number'] == truth
     counts['too many marks'] += len(result['digits']) > len(truth)
     counts['too few marks'] += len(result['digits']) < len(truth)
@@ -290,10 +380,20 @@ def reading_accuracy(model, # a digit model, or a checkpoint's path
     "Read `n` numbers of MNIST test digits in `style`: shares read exactly, with too many marks, ..."
     _, _, x_test, y_test = load_mnist(path)
     model, rng = as_model(model), np.random.default_rng(seed)
-    alone = np.array([p.best_guess for p in predict_mnist(x_test, model, guard=None)]) == y_test  # right in MNIST form
-    counts, failures = dict.fromkeys(['exact', 'too many marks', 'too few marks', 'possible'], 0), []
+    alone = (
+        np.array([p.best_guess for p in predict_mnist(x_test, model, guard=None)]) == y_test
+    )  # right in MNIST form
+    counts, failures = (
+        dict.fromkeys(['exact', 'too many marks', 'too few marks', 'possible'], 0),
+        [],
+    )
     for _ in range(n):
         pick = rng.choice(len(x_test), int(rng.integers(2, 7)), replace=False)
         truth, image = ''.join(map(str, y_test[pick])), STYLES[style](list(x_test[pick]), rng)
         _tally(counts, failures, image, truth, read_number(image, model), bool(alone[pick].all()))
-    return {'style': style, 'numbers': n, **{k: v / n for k, v in counts.items()}, 'failures': failures}
+    return {
+        'style': style,
+        'numbers': n,
+        **{k: v / n for k, v in counts.items()},
+        'failures': failures,
+    }

@@ -8,7 +8,8 @@ import copy, json
 from pathlib import Path
 
 import torch
-import mnist_digits.loaders  # noqa: F401 (sets the filter for fastai's torch.jit warning before fastai loads)
+# mnist_digits.loaders sets the filter for fastai's torch.jit warning before fastai loads
+import mnist_digits.loaders  # noqa: F401
 from .checkpoints import checkpoint_paths
 from .files import MnistError, atomic_write
 from .model import arch_name
@@ -34,13 +35,15 @@ def _flatten(obj, tensors:dict, prefix:str):
     "`obj` as JSON-able data, its tensors moved into `tensors` under keys starting with `prefix`."
     if isinstance(obj, torch.Tensor):
         tensors[prefix] = obj.detach().cpu().contiguous(); return {'tensor': prefix}
-    if isinstance(obj, dict): return {'items': [[k, _flatten(v, tensors, f'{prefix}.{k}')] for k, v in obj.items()]}
-    if isinstance(obj, (list, tuple, L)): return [_flatten(v, tensors, f'{prefix}.{i}') for i, v in enumerate(obj)]
+    if isinstance(obj, dict):
+        return {'items': [[k, _flatten(v, tensors, f'{prefix}.{k}')] for k, v in obj.items()]}
+    if isinstance(obj, (list, tuple, L)):
+        return [_flatten(v, tensors, f'{prefix}.{i}') for i, v in enumerate(obj)]
     return obj
 
 # %% ../nbs/04a_resume.ipynb #6215b941
 def _unflatten(obj, tensors:dict):
-    "The inverse of `_flatten`; dict keys keep their types."
+    "The inverse of the flattening above; dict keys keep their types."
     if isinstance(obj, dict) and 'tensor' in obj: return tensors[obj['tensor']]
     if isinstance(obj, dict): return {k: _unflatten(v, tensors) for k, v in obj['items']}
     if isinstance(obj, list): return [_unflatten(v, tensors) for v in obj]
@@ -48,8 +51,11 @@ def _unflatten(obj, tensors:dict):
 
 # %% ../nbs/04a_resume.ipynb #7198bb90
 def _resume_state(learn:Learner) -> tuple[dict, dict]:
-    "The weights and optimizer tensors of `learn` in one flat dict, and the optimizer's JSON skeleton."
-    tensors = {f'model.{k}': v.detach().cpu().contiguous() for k, v in get_model(learn.model).state_dict().items()}
+    "The weights and optimizer tensors of `learn` in a flat dict; the optimizer's JSON skeleton."
+    tensors = {
+        f'model.{k}': v.detach().cpu().contiguous()
+        for k, v in get_model(learn.model).state_dict().items()
+    }
     return tensors, _flatten(learn.opt.state_dict(), tensors, 'opt')
 
 # %% ../nbs/04a_resume.ipynb #17b48ea7
@@ -83,21 +89,28 @@ def read_resume(models_dir, # the folder of the model's checkpoint
     "The JSON of model `name`'s resume checkpoint (settings, epochs done, optimizer layout)."
     weights, meta = resume_paths(models_dir, name)
     if not (weights.is_file() and meta.is_file()):
-        raise MnistError(f"nothing to resume: no {weights.name} in {weights.parent}; train without --resume first")
+        raise MnistError(f"nothing to resume: no {weights.name} in {weights.parent}; "
+                         "train without --resume first")
     try:
         info = json.loads(meta.read_text())
-        info['settings'] = {**DEFAULTS, **info['settings']}  # a setting added since the run stopped: its default
-        info['settings']['arch'] = arch_name(info['settings']['arch'])  # a run interrupted under mnist_digits 0.0.1
-    except (ValueError, KeyError, TypeError, MnistError) as e: raise _damaged_resume(meta, e) from None
+        # a setting added since the run stopped: its default
+        info['settings'] = {**DEFAULTS, **info['settings']}
+        # a run interrupted under mnist_digits 0.0.1
+        info['settings']['arch'] = arch_name(info['settings']['arch'])
+    except (ValueError, KeyError, TypeError, MnistError) as e:
+        raise _damaged_resume(meta, e) from None
     return info
 
 # %% ../nbs/04a_resume.ipynb #a4898555
 def _load_optimizer(learn:Learner, state:dict):
-    "A fresh optimizer for `learn` with the saved `state`, its tensors on their parameters' devices."
+    "A fresh optimizer for `learn` with the saved `state`, tensors on their parameters' devices."
     learn.create_opt()
     learn.opt.load_state_dict(state)
-    for p, st in learn.opt.state.items():  # fastai's optimizer keeps tensors where they were loaded: the CPU
-        learn.opt.state[p] = {k: v.to(p.device) if isinstance(v, torch.Tensor) else v for k, v in st.items()}
+    # fastai's optimizer keeps tensors where they were loaded: the CPU
+    for p, st in learn.opt.state.items():
+        learn.opt.state[p] = {
+            k: v.to(p.device) if isinstance(v, torch.Tensor) else v for k, v in st.items()
+        }
 
 # %% ../nbs/04a_resume.ipynb #dcc86214
 def load_resume(learn:Learner, # a learner made with the checkpoint's settings
@@ -111,18 +124,22 @@ def load_resume(learn:Learner, # a learner made with the checkpoint's settings
     weights = resume_paths(models_dir, name)[0]
     try:
         tensors = load_file(weights)
-        learn.model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith('model.')})
+        learn.model.load_state_dict(
+            {k[6:]: v for k, v in tensors.items() if k.startswith('model.')}
+        )
         learn.model.to(learn.dls.device)
         _load_optimizer(learn, _unflatten(info['optimizer'], tensors))
-    except (SafetensorError, OSError, RuntimeError, ValueError, KeyError, TypeError, IndexError) as e:
+    except (SafetensorError, OSError, RuntimeError, ValueError, KeyError, TypeError,
+            IndexError) as e:
         raise _damaged_resume(weights, e) from None
 
 # %% ../nbs/04a_resume.ipynb #66c524a2
 class EpochCheckpoint(Callback):
-    "After each epoch: write the resume checkpoint, and keep the weights of the best validation accuracy."
+    "After each epoch: write the resume checkpoint; keep the weights of best validation accuracy."
     order = 60  # after fastai's Recorder has logged the epoch's metrics
     def __init__(self, models_dir, model_name:str, s:dict, start_epoch:int=0, rank:int=0):
-        self.models_dir, self.model_name, self.s, self.start_epoch, self.rank = models_dir, model_name, s, start_epoch, rank
+        self.models_dir, self.model_name, self.s = models_dir, model_name, s
+        self.start_epoch, self.rank = start_epoch, rank
         self.best_accuracy, self.best_state, self.epochs_done = -1.0, None, start_epoch
     def after_epoch(self):
         if self.epoch < self.start_epoch: return  # an epoch skipped when resuming
@@ -132,4 +149,5 @@ class EpochCheckpoint(Callback):
         if valid_accuracy > self.best_accuracy:
             self.best_accuracy = valid_accuracy
             self.best_state = copy.deepcopy(get_model(self.learn.model).state_dict())
-        if self.rank == 0: _save_resume(self.learn, self.models_dir, self.model_name, self.s, self.epochs_done)
+        if self.rank == 0:
+            _save_resume(self.learn, self.models_dir, self.model_name, self.s, self.epochs_done)

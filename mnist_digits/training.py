@@ -13,11 +13,14 @@ from torch.nn.parallel import DistributedDataParallel
 from .checkpoints import checkpoint_paths, save_model
 from .data import load_mnist
 from .files import MnistError, writable_folder
-from .loaders import best_device, split_train_valid  # sets the filter for fastai's torch.jit warning
+# mnist_digits.loaders sets the filter for fastai's torch.jit warning
+from .loaders import best_device, split_train_valid
 from .model import model_accuracy, resnet18_imagenet_state
 from .presets import settings_for
-from .learner import CPUMixedPrecision, TextTable, checked_device, make_learner, plain_forward  # noqa: F401
-from .resume import EpochCheckpoint, load_resume, read_resume, resume_paths  # noqa: F401
+from .learner import (CPUMixedPrecision, TextTable, checked_device,  # noqa: F401
+                                  make_learner, plain_forward)
+from .resume import (EpochCheckpoint, load_resume, read_resume,  # noqa: F401
+                                 resume_paths)
 
 from fastai.callback.core import Callback
 from fastai.learner import Learner
@@ -29,17 +32,22 @@ __all__ = ['DistributedTraining', 'TrainingInterrupted', 'train']
 
 # %% ../nbs/04b_training.ipynb #d0ee749e
 def _start_distributed(device:torch.device, # where this process would train on its own
-                      ) -> tuple[int, int, torch.device]: # this process's rank, the number of processes, its device
+                      ) -> tuple[int, int, torch.device]: # rank, number of processes, device
     "Join the torchrun job this process is part of, if any (NCCL on GPUs, gloo on CPUs)."
     world = int(os.environ.get('WORLD_SIZE', 1))
     if world == 1: return 0, 1, device
     if device.type == 'mps':
-        raise MnistError("training under torchrun on Apple's GPU (mps) is not supported: add --device cpu")
+        raise MnistError(
+            "training under torchrun on Apple's GPU (mps) is not supported: add --device cpu"
+        )
     if device.type == 'cuda':
         local_rank = int(os.environ.get('LOCAL_RANK', 0))
         if local_rank >= torch.cuda.device_count():
-            raise MnistError(f"process {local_rank} on this machine has no GPU of its own ({torch.cuda.device_count()} "
-                             "here): start at most one process per GPU (--nproc_per_node)")
+            raise MnistError(
+                f"process {local_rank} on this machine has no GPU of its own "
+                f"({torch.cuda.device_count()} here): start at most one process per GPU "
+                "(--nproc_per_node)"
+            )
         device = torch.device('cuda', local_rank); torch.cuda.set_device(device)
     if not torch.distributed.is_initialized():
         torch.distributed.init_process_group('nccl' if device.type == 'cuda' else 'gloo')
@@ -47,7 +55,7 @@ def _start_distributed(device:torch.device, # where this process would train on 
 
 # %% ../nbs/04b_training.ipynb #ca5ede6d
 def _add_up(metrics, device:torch.device):
-    "Replace the running total and count of each of fastai's `metrics` by their sums over all processes."
+    "Replace the running total and count of fastai's `metrics` by their sums over all processes."
     for m in metrics:
         if not hasattr(m, 'total'): continue
         both = torch.tensor([float(m.total), float(m.count)], dtype=torch.float64, device=device)
@@ -56,8 +64,9 @@ def _add_up(metrics, device:torch.device):
 
 # %% ../nbs/04b_training.ipynb #d52e7526
 class DistributedTraining(Callback):
-    "Data-parallel training under torchrun: DDP, batches shared out, metrics added up, Ctrl-C agreed on."
-    order = 11  # as fastai's DistributedTrainer: after TrainEvalCallback moves the model, before the Recorder
+    "Data-parallel training under torchrun: DDP, shared batches, metrics added up, Ctrl-C agreed."
+    # as fastai's DistributedTrainer: after TrainEvalCallback moves the model, before the Recorder
+    order = 11
     def __init__(self, rank:int, world:int): self.rank, self.world, self.handler = rank, world, None
     def before_fit(self):
         self.bare = self.learn.model
@@ -67,11 +76,13 @@ class DistributedTraining(Callback):
                 raise MnistError('a shuffled loader must drop its last short batch under torchrun')
             dl.rank, dl.world = self.rank, self.world
         ids = [device] if device.type == 'cuda' else None
-        self.ddp = DistributedDataParallel(self.bare, device_ids=ids)  # copies process 0's weights to all
+        # copies process 0's weights to all
+        self.ddp = DistributedDataParallel(self.bare, device_ids=ids)
         self.learn.model = self.ddp
         self.stop = torch.zeros(1, device=device)
         if threading.current_thread() is threading.main_thread() and self.handler is None:
-            self.handler = signal.signal(signal.SIGINT, lambda *_: self.stop.fill_(1))  # Ctrl-C: a wish, agreed on below
+            # Ctrl-C: a wish, agreed on below
+            self.handler = signal.signal(signal.SIGINT, lambda *_: self.stop.fill_(1))
 
 # %% ../nbs/04b_training.ipynb #85afffa8
 @patch
@@ -90,7 +101,8 @@ def after_train(self:DistributedTraining): _add_up(self.recorder._train_mets, se
 
 @patch
 def before_validate(self:DistributedTraining):
-    for b in self.bare.buffers(): torch.distributed.broadcast(b, 0)  # process 0's batch-norm statistics everywhere
+    for b in self.bare.buffers():
+        torch.distributed.broadcast(b, 0)  # process 0's batch-norm statistics everywhere
     self.learn.model = self.bare
 
 @patch
@@ -112,72 +124,118 @@ def restore_ctrl_c(self:DistributedTraining):
 
 # %% ../nbs/04b_training.ipynb #382d08af
 def _check_split(s:dict, world:int, resume:bool):
-    "Refuse a batch that does not split evenly over `world` processes, or too small a share for ResNet."
+    "Refuse a batch that does not split evenly over `world` processes, or too small for ResNet."
     if s['bs'] % world:
-        raise MnistError(f"the interrupted run's batch of {s['bs']} does not split evenly over {world} processes: "
-                         f"resume it with a number of processes that divides {s['bs']}" if resume else
-                         f"a batch of {s['bs']} does not split evenly over {world} processes: use a multiple of {world}")
+        raise MnistError(
+            f"the interrupted run's batch of {s['bs']} does not split evenly over {world} "
+            f"processes: resume it with a number of processes that divides {s['bs']}"
+            if resume
+            else f"a batch of {s['bs']} does not split evenly over {world} processes: "
+            f"use a multiple of {world}"
+        )
     if s['arch'] == 'resnet18' and s['bs'] // world < 2:
-        raise MnistError(f"resnet18 needs at least 2 images per process in a batch (its batch norm sees one value "
-                         f"per image): use a batch size of at least {2 * world}")
+        raise MnistError(
+            f"resnet18 needs at least 2 images per process in a batch (its batch norm sees one "
+            f"value per image): use a batch size of at least {2 * world}"
+        )
 
 # %% ../nbs/04b_training.ipynb #c58df8c8
 class TrainingInterrupted(MnistError):
-    "Training stopped by Ctrl-C; the best model so far was saved, and `resume=True` finishes the run."
+    "Training stopped by Ctrl-C; the best model so far was saved; `resume=True` finishes the run."
     exit_code = 130  # what shells expect after Ctrl-C
 
 # %% ../nbs/04b_training.ipynb #43b36413
-def _finish(learn, s, name, models_dir, path, train_seconds, epochs_done, finished, processes=1) -> dict:
-    "Measure the trained model on the validation and test images and save it; return the run's summary."
+def _finish(learn, s, name, models_dir, path, train_seconds, epochs_done, finished,
+            processes=1) -> dict:
+    "Measure the trained model on the validation and test images, save it; the run's summary."
     model = get_model(learn.model).float().eval()
     x, y, x_test, y_test = load_mnist(path)
-    _, valid_idx = split_train_valid(len(x), s['valid_size'], s['seed'])  # the same seeded split the loaders use
+    # the same seeded split the loaders use
+    _, valid_idx = split_train_valid(len(x), s['valid_size'], s['seed'])
     valid_accuracy = model_accuracy(model, x[valid_idx], y[valid_idx])
     test_accuracy = model_accuracy(model, x_test, y_test)
-    saved = save_model(model, Path(models_dir)/name, s['arch'], preset=s['preset'], settings=s,
-                       epochs_done=epochs_done, finished=finished, train_seconds=round(train_seconds, 3),
-                       processes=processes, precision=learn.precision,
-                       valid_accuracy=valid_accuracy, test_accuracy=test_accuracy)
-    return {'model': str(saved), 'preset': s['preset'], 'arch': s['arch'], 'test_accuracy': test_accuracy,
-            'valid_accuracy': valid_accuracy, 'train_seconds': round(train_seconds, 3), 'epochs_done': epochs_done,
-            'finished': finished, 'device': str(next(model.parameters()).device), 'precision': learn.precision,
-            'processes': processes}
+    saved = save_model(
+        model,
+        Path(models_dir) / name,
+        s['arch'],
+        preset=s['preset'],
+        settings=s,
+        epochs_done=epochs_done,
+        finished=finished,
+        train_seconds=round(train_seconds, 3),
+        processes=processes,
+        precision=learn.precision,
+        valid_accuracy=valid_accuracy,
+        test_accuracy=test_accuracy,
+    )
+    return {
+        'model': str(saved),
+        'preset': s['preset'],
+        'arch': s['arch'],
+        'test_accuracy': test_accuracy,
+        'valid_accuracy': valid_accuracy,
+        'train_seconds': round(train_seconds, 3),
+        'epochs_done': epochs_done,
+        'finished': finished,
+        'device': str(next(model.parameters()).device),
+        'precision': learn.precision,
+        'processes': processes,
+    }
 
 # %% ../nbs/04b_training.ipynb #227208a9
-def _interrupted(learn, s, name, models_dir, path, seconds, checkpoint, processes=1) -> TrainingInterrupted:
-    "Save the best model of an interrupted run, if an epoch finished; the error saying what to do next."
-    if checkpoint.rank != 0: return TrainingInterrupted('training interrupted: process 0 saves the model')  # one writer
+def _interrupted(learn, s, name, models_dir, path, seconds, checkpoint,
+                 processes=1) -> TrainingInterrupted:
+    "Save the best model of an interrupted run, if an epoch finished; the error saying what next."
+    if checkpoint.rank != 0:
+        return TrainingInterrupted('training interrupted: process 0 saves the model')  # one writer
     if checkpoint.best_state is None:
-        return TrainingInterrupted("training interrupted before its first epoch ended; nothing was saved: "
-                                   f"run it again{' with --resume' if checkpoint.start_epoch else ''}")
+        return TrainingInterrupted(
+            "training interrupted before its first epoch ended; nothing was saved: "
+            f"run it again{' with --resume' if checkpoint.start_epoch else ''}"
+        )
     learn.model = get_model(learn.model)  # Ctrl-C skips fastai's after_fit, which unwraps it
-    if processes > 1: torch.set_num_threads(os.cpu_count() or 1)  # the other processes are leaving: save quickly
+    if processes > 1:
+        torch.set_num_threads(os.cpu_count() or 1)  # the other processes are leaving: save quickly
     learn.model.load_state_dict(checkpoint.best_state)
-    summary = _finish(learn, s, name, models_dir, path, seconds, checkpoint.epochs_done, finished=False, processes=processes)
-    return TrainingInterrupted(f"training interrupted after {summary['epochs_done']} of {s['epochs']} epochs; the best "
-                               f"model so far (test accuracy {summary['test_accuracy']:.2%}) is in {summary['model']}; "
-                               "run the same command with --resume to finish")
+    summary = _finish(learn, s, name, models_dir, path, seconds, checkpoint.epochs_done,
+                      finished=False, processes=processes)
+    return TrainingInterrupted(
+        f"training interrupted after {summary['epochs_done']} of {s['epochs']} epochs; the best "
+        f"model so far (test accuracy {summary['test_accuracy']:.2%}) is in {summary['model']}; "
+        "run the same command with --resume to finish"
+    )
 
 # %% ../nbs/04b_training.ipynb #f96fcb05
 def _check_output(models_dir, name:str, resume:bool, overwrite:bool):
-    "Refuse, before any work, an unwritable models folder, or a model or interrupted run in the way."
+    "Refuse, before any work, an unwritable models folder, or a model or a stopped run in the way."
     writable_folder(models_dir)
     if resume or overwrite: return
-    weights, resume_meta = checkpoint_paths(Path(models_dir)/name)[0], resume_paths(models_dir, name)[1]
+    weights, resume_meta = (
+        checkpoint_paths(Path(models_dir) / name)[0],
+        resume_paths(models_dir, name)[1],
+    )
     if resume_meta.exists():
-        raise MnistError(f"an interrupted run of {name} is in {models_dir}: finish it with --resume, "
-                         "or --overwrite to start again")
-    if weights.exists(): raise MnistError(f"{weights} already exists: give another --name, or --overwrite to replace it")
+        raise MnistError(
+            f"an interrupted run of {name} is in {models_dir}: finish it with --resume, "
+            "or --overwrite to start again"
+        )
+    if weights.exists():
+        raise MnistError(
+            f"{weights} already exists: give another --name, or --overwrite to replace it"
+        )
 
 # %% ../nbs/04b_training.ipynb #b732b568
 def _fit(learn:Learner, s:dict, checkpoint:EpochCheckpoint):
-    "Train `learn`: one-cycle, or fastai's `fine_tune` written out (so that it resumes) when pretrained."
-    if not s['pretrained']: return learn.fit_one_cycle(s['epochs'], s['lr'], start_epoch=checkpoint.start_epoch)
+    "Train `learn`: one-cycle, or fastai's `fine_tune` written out (so it resumes) when pretrained."
+    if not s['pretrained']:
+        return learn.fit_one_cycle(s['epochs'], s['lr'], start_epoch=checkpoint.start_epoch)
     if checkpoint.start_epoch == 0:  # fine_tune's first part: the new head alone, for one epoch
         learn.freeze()
         with learn.removed_cbs(checkpoint): learn.fit_one_cycle(1, slice(s['lr']), pct_start=0.99)
-        learn.unfreeze()  # (a resumed run is unfrozen already; unfreezing again would clear its optimizer state)
-    # fine_tune's second part: everything, at half the rate, 100x less for the stem than for the head
+        # (a resumed run is unfrozen already; unfreezing again would clear its optimizer state)
+        learn.unfreeze()
+    # fine_tune's second part: everything, at half the rate,
+    # 100x less for the stem than for the head
     learn.fit_one_cycle(s['epochs'], slice(s['lr'] / 2 / 100, s['lr'] / 2), pct_start=0.3, div=5.0,
                         start_epoch=checkpoint.start_epoch)
 
@@ -189,37 +247,52 @@ def _rank_and_world() -> tuple[int, int]:
 
 # %% ../nbs/04b_training.ipynb #726bd599
 def _run(s, resumed, name, models_dir, path, device, progress, cbs, mixed_precision=None) -> dict:
-    "Train with settings `s` (resuming from `resumed`), then measure and save on process 0; the summary."
+    "Train with settings `s` (resuming from `resumed`), measure and save on process 0; the summary."
     resume, rank, world = resumed['epochs_done'] > 0, *_rank_and_world()
-    if s['pretrained'] and not resume:  # the ImageNet weights there and readable, or one line saying what to do
+    # the ImageNet weights there and readable, or one line saying what to do
+    if s['pretrained'] and not resume:
         resnet18_imagenet_state(progress=progress == 'bar')
-    load_mnist(path, progress=progress == 'bar')  # the data first (downloaded if need be), a bar only with the training bar
-    learn = make_learner(s, device, path, load_weights=not resume, rank=rank, mixed_precision=mixed_precision)
+    # the data first (downloaded if need be), a bar only with the training bar
+    load_mnist(path, progress=progress == 'bar')
+    learn = make_learner(
+        s, device, path, load_weights=not resume, rank=rank, mixed_precision=mixed_precision
+    )
     if resume: load_resume(learn, models_dir, name, resumed)
     checkpoint = EpochCheckpoint(models_dir, name, s, start_epoch=resumed['epochs_done'], rank=rank)
     learn.add_cbs([checkpoint, *cbs])
-    learn.logger = {'bar': print, 'table': TextTable(learn), 'none': noop}[progress]  # the bar replaces `print`
+    # the bar replaces `print`
+    learn.logger = {'bar': print, 'table': TextTable(learn), 'none': noop}[progress]
     start = time.perf_counter()
     try:
-        with learn.no_bar() if progress != 'bar' else contextlib.nullcontext(): _fit(learn, s, checkpoint)
+        with learn.no_bar() if progress != 'bar' else contextlib.nullcontext():
+            _fit(learn, s, checkpoint)
     except KeyboardInterrupt:
         plain_forward(learn.model)  # Ctrl-C skips fastai's after_fit, which unwraps it
-        raise _interrupted(learn, s, name, models_dir, path, time.perf_counter() - start, checkpoint, world) from None
+        raise _interrupted(
+            learn, s, name, models_dir, path, time.perf_counter() - start, checkpoint, world
+        ) from None
     if rank: return {'rank': rank, 'processes': world}  # process 0 measures and saves the model
     seconds = time.perf_counter() - start
-    summary = _finish(learn, s, name, models_dir, path, seconds, s['epochs'], finished=True, processes=world)
+    summary = _finish(
+        learn, s, name, models_dir, path, seconds, s['epochs'], finished=True, processes=world
+    )
     for p in resume_paths(models_dir, name): p.unlink(missing_ok=True)
     return summary
 
 # %% ../nbs/04b_training.ipynb #9e86c6a5
 def _check_args(progress:str, resume:bool, overrides:dict, mixed_precision:bool|None):
     "Refuse an unknown progress display, or settings given to a resumed run (it keeps its own)."
-    if progress not in ('bar', 'table', 'none'): raise MnistError(f"progress must be bar, table or none, not {progress!r}")
+    if progress not in ('bar', 'table', 'none'):
+        raise MnistError(f"progress must be bar, table or none, not {progress!r}")
     given = sorted(k for k, v in overrides.items() if v is not None)
     if resume and given:
-        raise MnistError(f"resume continues the interrupted run with its own settings; drop {', '.join(given)}")
+        raise MnistError(
+            f"resume continues the interrupted run with its own settings; drop {', '.join(given)}"
+        )
     if resume and mixed_precision is not None:
-        raise MnistError("resume continues the interrupted run in its own precision; drop mixed_precision")
+        raise MnistError(
+            "resume continues the interrupted run in its own precision; drop mixed_precision"
+        )
 
 # %% ../nbs/04b_training.ipynb #31df4a28
 def train(preset:str='handwriting', # a key of PRESETS
@@ -228,19 +301,21 @@ def train(preset:str='handwriting', # a key of PRESETS
           resume:bool=False, # continue the interrupted run saved under name
           path=None, # MNIST folder, as for load_mnist
           device=None, # default: the best available
-          progress:str='bar', # 'bar' (fastai's live bar and table), 'table' (plain text, a line per epoch) or 'none'
+          progress:str='bar', # 'bar' (fastai's live bar), 'table' (a text line per epoch) or 'none'
           overwrite:bool=False, # replace a model (or interrupted run) already saved under name
           cbs:list|None=None, # extra fastai callbacks for the Learner
-          mixed_precision:bool|None=None, # fp16 on CUDA, bf16 on the CPU; default: where the hardware makes it fast
+          mixed_precision:bool|None=None, # fp16 on CUDA, bf16 on CPU; None: where it is fast
           **overrides, # settings that replace the preset's (see DEFAULTS)
-         ) -> dict: # model, accuracies, train_seconds, epochs_done, finished, device, precision, processes
-    "Train a preset, measure it on the test set and save it to `models_dir`; return a summary of the run."
+) -> dict: # model, accuracies, train_seconds, epochs_done, finished, device, precision, processes
+    "Train a preset, measure it on the test set, save it to `models_dir`; a summary of the run."
     _check_args(progress, resume, overrides, mixed_precision)
     name = name or preset
     resumed = read_resume(models_dir, name) if resume else {'epochs_done': 0}
     s = resumed['settings'] if resume else settings_for(preset, **overrides)
-    if resume and 'precision' in resumed: mixed_precision = resumed['precision'] != 'fp32'  # (older files: the default)
-    world = int(os.environ.get('WORLD_SIZE', 1))  # under torchrun: the number of processes training this model
+    if resume and 'precision' in resumed:
+        mixed_precision = resumed['precision'] != 'fp32'  # (older files: the default)
+    # under torchrun: the number of processes training this model
+    world = int(os.environ.get('WORLD_SIZE', 1))
     _check_split(s, world, resume)
     _check_output(models_dir, name, resume, overwrite)
     device = best_device() if device is None else checked_device(device)
