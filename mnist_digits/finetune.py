@@ -33,9 +33,7 @@ __all__ = ['labelled_images', 'body_and_head', 'finetune_data', 'finetune']
 # %% ../nbs/08a_finetune.ipynb #eb22c878
 def sklearn_digit_pictures() -> tuple[list[Image.Image], np.ndarray]:
     "scikit-learn's 1,797 handwritten digits as 64x64 pictures (dark ink on white), and their labels."
-    from sklearn.datasets import (
-        load_digits,
-    )  # a dev requirement: only demos and tests use these digits
+    from sklearn.datasets import load_digits  # a dev requirement: only demos and tests use it
 
     digits = load_digits()
     ink = [(255 - d * 255 / 16).astype(np.uint8) for d in digits.images]  # 8x8, 17 levels: inverted

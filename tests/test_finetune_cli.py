@@ -11,27 +11,14 @@ SEED = ROOT/'nbs'/'models'/'seed.safetensors'
 @pytest.fixture(scope='module')
 def folders(tmp_path_factory, mnist_folder):
     "A models folder with a copy of the seed model, and 200 of scikit-learn's digits as a folder of labelled pictures."
+    from mnist_digits.finetune import sklearn_digit_pictures, write_digit_folder
     work = tmp_path_factory.mktemp('finetune')
     (work/'models').mkdir()
     for suffix in ('safetensors', 'json'): (work/'models'/f'seed.{suffix}').write_bytes(SEED.with_suffix(f'.{suffix}').read_bytes())
-    write_digit_folder(work/'mine', *sklearn_digit_pictures(200))
+    pictures, labels = sklearn_digit_pictures()
+    write_digit_folder(work/'mine', pictures[:200], labels[:200])
     (work/'mine'/'3'/'notes.png').write_text('not a picture')  # one unreadable file: reported, left out
     return work
-
-def sklearn_digit_pictures(n:int) -> tuple[list[Image.Image], np.ndarray]:
-    "The first `n` of scikit-learn's handwritten digits (43 writers, not MNIST's) as 64x64 scans: dark ink, white paper."
-    from sklearn.datasets import load_digits  # a test-time dependency (the dev extra), not the package's
-    digits = load_digits()
-    pictures = [Image.fromarray((255 - d * 255 / 16).astype(np.uint8)).resize((64, 64), Image.Resampling.BICUBIC)
-                for d in digits.images[:n]]  # 8x8 with 17 levels, ink high: inverted and enlarged as a scan would be
-    return pictures, digits.target[:n]
-
-def write_digit_folder(folder:Path, pictures:list, labels) -> Path:
-    "Save `pictures` as PNG files in `folder/DIGIT/`, the layout `finetune` reads."
-    for i, (picture, label) in enumerate(zip(pictures, labels)):
-        (folder/str(label)).mkdir(parents=True, exist_ok=True)
-        picture.save(folder/str(label)/f'{i:05d}.png')
-    return folder
 
 def test_finetune_saves_a_new_model_and_reports(folders):
     source = {p.name: p.read_bytes() for p in (folders/'models').iterdir()}
