@@ -241,7 +241,7 @@ def serve(model=None, # as for make_app
           models_dir='models',
           host:str='127.0.0.1', # loopback: only this machine can connect; 0.0.0.0 for every network
           port:int=7860,
-          max_file_size:str|int='10mb', # largest upload; larger ones are refused before they reach the model
+          max_file_size:str|int='10mb', # largest upload; larger ones never reach the model
           block:bool=True, # serve until interrupted; False returns at once, the server running in a thread
          ) -> gr.Blocks:
     "Serve the draw-a-digit app on http://host:port."
@@ -283,7 +283,7 @@ def _write_space_files(tmp:Path, weights:Path, meta:Path, package:str):
 def write_space(
     folder,  # a new or empty folder
     model,  # the checkpoint to serve (NAME, NAME.json or NAME.safetensors)
-    package: str = 'mnist_digits[app] @ git+https://github.com/mnist-digits/mnist_digits',  # requirements.txt's line
+    package: str = 'mnist_digits[app] @ git+https://github.com/mnist-digits/mnist_digits',  # pip's line
 ) -> list[Path]:
     "Write a Hugging Face Space serving `model`: app.py, requirements.txt, README.md, the model's files."
     weights, meta = checkpoint_paths(find_model(model))

@@ -219,11 +219,12 @@ def _decode(name:str, path:Path, folder:Path, ours:bool, mirrors:list, progress=
 
 # %% ../nbs/00_data.ipynb #83a809f8
 def load_mnist(path=None, # folder of the 4 files (.gz or not); default $MNIST_DIGITS_DATA or ./data
-               mirrors:list=MIRRORS, # where to download from when ./data lacks a file
+               mirrors:list|None=None, # where to download from when ./data lacks a file; None: MIRRORS
                progress:bool=True, # show a progress bar while downloading
               ) -> tuple:
     "The standard split `(x_train, y_train, x_test, y_test)`: uint8 images (N, 28, 28) and labels."
     folder, ours = data_folder(path)
+    mirrors = MIRRORS if mirrors is None else mirrors
     files = _locate(folder, ours, mirrors, progress)
     key, cache = _source_key(files), _cache_path(folder)
     if (arrays := _read_cache(cache, key)) is not None: return arrays

@@ -118,7 +118,7 @@ def predict_mnist(
     images: np.ndarray,  # MNIST-format uint8 images (N, 28, 28)
     model: torch.nn.Module,  # a digit model
     bs: int = 1024,  # images per forward pass
-    guard=True,  # True: the shipped not-a-digit guard; or a guard of your own; None: always a digit
+    guard=True,  # True: the shipped guard; or a guard of your own; None: always a digit
 ) -> list[Prediction]:
     "A `Prediction` for each MNIST-format image; those the guard refuses get `digit=None`."
     probs = torch.softmax(logits(model, images, bs), 1).tolist()

@@ -48,7 +48,7 @@ def on_paper(ink:np.ndarray, # 0..1, paper 0
 
 # %% ../nbs/07_not_a_digit.ipynb #9878304c
 def _mnist_ink(digit:np.ndarray, # an MNIST image, uint8 (28, 28)
-               rng:np.random.Generator,
+               rng:np.random.Generator, # where the randomness comes from
               ) -> np.ndarray:
     "An MNIST digit as ink at a random size (40 to 160 pixels), ready for on_paper."
     size = int(rng.integers(40, 160))
@@ -76,7 +76,7 @@ _NOT_DIGITS = ''.join(c for c in string.ascii_letters + '+-=?@#%&*<>$~^:;"_'
 
 # %% ../nbs/07_not_a_digit.ipynb #7bf2f4ab
 def _elastic(ink:np.ndarray, # 0..1
-             rng:np.random.Generator,
+             rng:np.random.Generator, # where the randomness comes from
              strength:float=0.06, # largest displacement, as a fraction of the image's larger side
             ) -> np.ndarray:
     "`ink` warped by a smooth random displacement field, as a hand bends a letter."
@@ -94,7 +94,7 @@ def _cropped(ink:np.ndarray) -> np.ndarray:
 
 # %% ../nbs/07_not_a_digit.ipynb #71b24aeb
 def _jitter(ink:np.ndarray, # 0..1
-            rng:np.random.Generator,
+            rng:np.random.Generator, # where the randomness comes from
            ) -> np.ndarray:
     "`ink` sheared, rotated, with a thicker or thinner pen, and warped: print made to look written."
     image = Image.fromarray(np.pad((ink * 255).astype(np.uint8), max(ink.shape) // 3))
@@ -109,7 +109,7 @@ def _jitter(ink:np.ndarray, # 0..1
 
 # %% ../nbs/07_not_a_digit.ipynb #91a403b5
 def glyph(char:str, # one character
-          rng:np.random.Generator,
+          rng:np.random.Generator, # where the randomness comes from
           fonts:list|None=None, # font files to choose from; default: matplotlib's fonts
          ) -> np.ndarray:
     "`char` in a random font of `fonts` at a random size, jittered: ink 0..1."
@@ -270,7 +270,7 @@ KINDS = (
 )  # the kinds of non-digit that negative draws
 
 def negative(kind:str, # one of KINDS
-             rng:np.random.Generator,
+             rng:np.random.Generator, # where the randomness comes from
              fonts:list|None=None, # for letters; default: matplotlib's fonts
              photos:tuple=_PHOTOS, # for photo crops
             ) -> Image.Image:
@@ -295,7 +295,7 @@ def mnist_ready(pictures:list) -> np.ndarray:
 # %% ../nbs/07_not_a_digit.ipynb #f1bfd5bd
 def digit_pictures(digits:np.ndarray, # MNIST images (N, 28, 28) to draw as photos
                    printed:int, # how many printed digits to add
-                   rng:np.random.Generator,
+                   rng:np.random.Generator, # where the randomness comes from
                    fonts:list|None=None, # for the printed digits; default: matplotlib's fonts
                   ) -> list:
     "Digits as users send them: each MNIST digit on paper, then `printed` digits from `fonts`."
@@ -305,7 +305,7 @@ def digit_pictures(digits:np.ndarray, # MNIST images (N, 28, 28) to draw as phot
 
 # %% ../nbs/07_not_a_digit.ipynb #9d57e090
 def negatives(n:int, # how many pictures to draw (blank ones are left out of the result)
-              rng:np.random.Generator,
+              rng:np.random.Generator, # where the randomness comes from
               kinds:tuple=KINDS, # which kinds of non-digit
               fonts:list|None=None, # for letters; default: matplotlib's fonts
               photos:tuple=_PHOTOS,

@@ -252,7 +252,7 @@ def split_wide(
 # %% ../nbs/08_reading.ipynb #678be41a
 def digit_boxes(
     ink: np.ndarray,  # ink in 0..1, paper 0, as ink_of returns it
-    model=None,  # a digit model, to cut touching digits where the pieces read best; None: by width alone
+    model=None,  # cut touching digits where this model reads the pieces best; None: by width
 ) -> list:
     "One box `(x0, y0, x1, y1)` per digit of a number in `ink`, left to right."
     return [

@@ -322,8 +322,11 @@ def train(preset:str='handwriting', # a key of PRESETS
     ours = world > 1 and not torch.distributed.is_initialized()  # a process group we start, we end
     rank, world, device = _start_distributed(device)
     spread = DistributedTraining(rank, world) if world > 1 else None
-    try: return _run(s, resumed, name, models_dir, path, device, 'none' if rank else progress,
-                     [*([spread] if spread else []), *(cbs or [])], mixed_precision)
+    try:
+        summary = _run(s, resumed, name, models_dir, path, device, 'none' if rank else progress,
+                       [*([spread] if spread else []), *(cbs or [])], mixed_precision)
+        if ours: torch.distributed.barrier()  # the others wait for process 0 to save: all leave together
+        return summary
     finally:
         if spread: spread.restore_ctrl_c()
         if ours and torch.distributed.is_initialized(): torch.distributed.destroy_process_group()
