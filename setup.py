@@ -34,6 +34,7 @@ setuptools.setup(
     include_package_data=True,
     install_requires=cfg.get('requirements', '').split(),
     extras_require={'app': cfg.get('app_requirements', '').split(),  # the Gradio demo: pip install "mnist_digits[app]"
+                    'onnx': cfg.get('onnx_requirements', '').split(),  # mnist-digits export: pip install "mnist_digits[onnx]"
                     'dev': cfg.get('dev_requirements', '').split()},
     python_requires='>=' + min_python,
     long_description=open('README.md', encoding='utf-8').read(),

@@ -172,7 +172,7 @@ def newest_model(models_dir='models') -> Path:
     return max(found, key=lambda p: p.stat().st_mtime_ns).with_suffix('.safetensors')
 
 # %% ../nbs/02a_checkpoints.ipynb #b787945a
-def find_model(model=None, # a checkpoint (NAME, NAME.json or NAME.safetensors), or None
+def find_model(model:str|Path|None=None, # NAME, NAME.json or NAME.safetensors; or None
                models_dir='models', # where to look for the newest model when model is None
               ) -> Path:
     "The weights path of the checkpoint `model` names, else of the newest model in `models_dir`."

@@ -218,8 +218,8 @@ def _decode(name:str, path:Path, folder:Path, ours:bool, mirrors:list, progress=
         return _check(name, _download_file(name, folder, mirrors, progress))
 
 # %% ../nbs/00_data.ipynb #83a809f8
-def load_mnist(path=None, # folder of the 4 files (.gz or not); default $MNIST_DIGITS_DATA or ./data
-               mirrors:list|None=None, # where to download from when ./data lacks a file; None: MIRRORS
+def load_mnist(path:Path|str|None=None, # the 4 files' folder; default $MNIST_DIGITS_DATA or ./data
+               mirrors:list|None=None, # where ./data's missing files come from; None: MIRRORS
                progress:bool=True, # show a progress bar while downloading
               ) -> tuple:
     "The standard split `(x_train, y_train, x_test, y_test)`: uint8 images (N, 28, 28) and labels."
@@ -236,7 +236,7 @@ def load_mnist(path=None, # folder of the 4 files (.gz or not); default $MNIST_D
 
 # %% ../nbs/00_data.ipynb #7c022e97
 def show_digits(images, # (N, 28, 28) arrays or tensors, any scale
-                labels=None, # one title per image (a digit, or any text)
+                labels:list|None=None, # one title per image (a digit, or any text)
                 ncols:int=10, # images per row
                 size:float=1.0, # inches per image
                ):

@@ -139,7 +139,10 @@ def _resnet_learner(dls, # the loaders, from mnist_dls
 # %% ../nbs/04_learner.ipynb #ced57898
 class TextTable:
     "A `Learner.logger` printing fastai's results table as plain text, a line per epoch."
-    def __init__(self, learn:Learner): self.learn, self.started = learn, False
+    def __init__(self,
+                 learn:Learner, # the learner whose results it prints
+                ):
+        self.learn, self.started = learn, False
     def __call__(self, log:list):
         if len(log) < len(self.learn.recorder.metric_names):
             return  # an epoch skipped by --resume: its number only

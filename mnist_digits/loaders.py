@@ -129,7 +129,10 @@ def _augmented(xb:torch.Tensor, kind:bool|str) -> torch.Tensor:
 # %% ../nbs/01_loaders.ipynb #2b22d217
 class MnistTensors:
     "Images (N, 1, 28, 28) uint8 and labels (N,) int64 on one device, indexable like a dataset."
-    def __init__(self, x:torch.Tensor, y:torch.Tensor): self.x, self.y = x, y
+    def __init__(self,
+                 x:torch.Tensor, # uint8 images (N, 1, 28, 28)
+                 y:torch.Tensor, # int64 labels (N,)
+                ): self.x, self.y = x, y
     def __len__(self): return len(self.x)
     def __getitem__(self, i): return normalize(self.x[i]), self.y[i]
     def to(self, device): return MnistTensors(self.x.to(device), self.y.to(device))
@@ -165,7 +168,7 @@ class TensorBatches:
 
 # %% ../nbs/01_loaders.ipynb #c7c1b81c
 @patch
-def new(self:TensorBatches, dataset=None, **kwargs):
+def new(self:TensorBatches, dataset:MnistTensors|None=None, **kwargs):
     "A copy with some settings changed, as fastai's `DataLoader.new`; other settings are ignored."
     settings = dict(bs=self.bs, shuffle=self.shuffle, drop_last=self.drop_last,
                     augment=self.augment, rank=self.rank, world=self.world)
@@ -223,8 +226,8 @@ def mnist_dls(bs:int=256, # training batch size
               augment:bool|str=False, # True: rotate, scale, shift; 'handwriting': vary_handwriting
               subset:int|None=None, # train on only this many images (for quick looks and tests)
               seed:int=42, # fixes the validation split and the subset
-              device=None, # where batches live; default: the best available
-              path=None, # MNIST folder, as for load_mnist
+              device:str|torch.device|None=None, # where batches live; default: the best available
+              path:str|None=None, # MNIST folder, as for load_mnist
               valid_bs:int|None=None, # validation batch size; default 4x bs
              ):
     "fastai `DataLoaders` of MNIST's training images: shuffled batches, a seeded validation split."

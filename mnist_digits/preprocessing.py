@@ -49,7 +49,8 @@ def _decode(path:Path) -> Image.Image:
     return image
 
 # %% ../nbs/06_preprocessing.ipynb #875bc669
-def open_image(path) -> Image.Image:
+def open_image(path, # an image file: PNG, JPEG, BMP, GIF, TIFF or WebP
+              ) -> Image.Image:
     "Open and decode the image file `path`, refusing empty, unreadable, truncated, tiny or enormous ones."
     path = Path(path)
     if not path.is_file():

@@ -17,16 +17,14 @@ DEFAULTS = dict(arch=None, epochs=1, lr=3e-3, bs=128, wd=0.01, augment=False, la
 
 # %% ../nbs/03_presets.ipynb #449eea9c
 PRESETS = {
-    'handwriting': dict(
-        arch='seed_cnn', epochs=6, lr=5e-3, bs=128, augment='handwriting', label_smoothing=0.1
-    ),
-    'seed': dict(arch='seed_cnn', epochs=2, lr=5e-3, bs=128, label_smoothing=0.1),
-    'fast': dict(arch='fast_cnn', epochs=1, lr=2e-2, bs=128, label_smoothing=0.1),
-    'mlp': dict(arch='mlp', epochs=5, lr=3e-3, bs=128),
-    'accurate': dict(
-        arch='accurate_cnn', epochs=12, lr=1e-2, bs=128, augment=True, label_smoothing=0.1
-    ),
-    'resnet': dict(arch='resnet18', epochs=2, lr=2e-3, bs=128, pretrained=True),
+    'handwriting': dict(arch='seed_cnn', epochs=6, lr=5e-3, bs=128, label_smoothing=0.1,
+                        augment='handwriting'),
+    'seed':        dict(arch='seed_cnn', epochs=2, lr=5e-3, bs=128, label_smoothing=0.1),
+    'fast':        dict(arch='fast_cnn', epochs=1, lr=2e-2, bs=128, label_smoothing=0.1),
+    'mlp':         dict(arch='mlp', epochs=5, lr=3e-3, bs=128),
+    'accurate':    dict(arch='accurate_cnn', epochs=12, lr=1e-2, bs=128, label_smoothing=0.1,
+                        augment=True),
+    'resnet':      dict(arch='resnet18', epochs=2, lr=2e-3, bs=128, pretrained=True),
 }
 
 # %% ../nbs/03_presets.ipynb #e93cfd43

@@ -137,7 +137,13 @@ def load_resume(learn:Learner, # a learner made with the checkpoint's settings
 class EpochCheckpoint(Callback):
     "After each epoch: write the resume checkpoint; keep the weights of best validation accuracy."
     order = 60  # after fastai's Recorder has logged the epoch's metrics
-    def __init__(self, models_dir, model_name:str, s:dict, start_epoch:int=0, rank:int=0):
+    def __init__(self,
+                 models_dir, # the folder of the model's checkpoint
+                 model_name:str, # the model's name
+                 s:dict, # its settings, from settings_for
+                 start_epoch:int=0, # epochs done already (when resuming)
+                 rank:int=0, # under torchrun, this process's number; only process 0 writes
+                ):
         self.models_dir, self.model_name, self.s = models_dir, model_name, s
         self.start_epoch, self.rank = start_epoch, rank
         self.best_accuracy, self.best_state, self.epochs_done = -1.0, None, start_epoch

@@ -67,7 +67,10 @@ class DistributedTraining(Callback):
     "Data-parallel training under torchrun: DDP, shared batches, metrics added up, Ctrl-C agreed."
     # as fastai's DistributedTrainer: after TrainEvalCallback moves the model, before the Recorder
     order = 11
-    def __init__(self, rank:int, world:int): self.rank, self.world, self.handler = rank, world, None
+    def __init__(self,
+                 rank:int, # this process's number under torchrun (0 writes the checkpoints)
+                 world:int, # the number of processes
+                ): self.rank, self.world, self.handler = rank, world, None
     def before_fit(self):
         self.bare = self.learn.model
         device = next(self.bare.parameters()).device
@@ -93,20 +96,25 @@ def _agree_to_stop(self:DistributedTraining):
 
 @patch
 def after_batch(self:DistributedTraining):
+    "After a training step: stop here if Ctrl-C reached any process."
     if self.training: self._agree_to_stop()  # every process has the same number of training batches
 
 # %% ../nbs/04b_training.ipynb #c3abe093
 @patch
-def after_train(self:DistributedTraining): _add_up(self.recorder._train_mets, self.stop.device)
+def after_train(self:DistributedTraining):
+    "Add up the training metrics over all processes."
+    _add_up(self.recorder._train_mets, self.stop.device)
 
 @patch
 def before_validate(self:DistributedTraining):
+    "Validate the bare model, with process 0's batch-norm statistics."
     for b in self.bare.buffers():
         torch.distributed.broadcast(b, 0)  # process 0's batch-norm statistics everywhere
     self.learn.model = self.bare
 
 @patch
 def after_validate(self:DistributedTraining):
+    "Add up the validation metrics over all processes; wrap the model again; agree whether to stop."
     _add_up(self.recorder._valid_mets, self.stop.device)
     self.learn.model = self.ddp
     self._agree_to_stop()
@@ -114,6 +122,7 @@ def after_validate(self:DistributedTraining):
 # %% ../nbs/04b_training.ipynb #860162f1
 @patch
 def after_fit(self:DistributedTraining):
+    "Unwrap the model and give each loader its whole batches back."
     self.learn.model = self.bare
     for dl in self.dls.loaders: dl.rank, dl.world = 0, 1
 

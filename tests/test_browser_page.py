@@ -1,0 +1,143 @@
+"""The docs site's draw-a-digit page (nbs/11a_browser.ipynb) in Chromium: the model runs in the page, with no network.
+
+Needs the rendered site in _docs/ (`.ci/docs-check` leaves it there; or `.ci/web-assets` then `nbdev_docs`). Strokes
+are drawn with the mouse; each 28x28 picture and answer is compared with Python's `to_mnist` and `predict` on a PNG of
+the same canvas, and `toMnist` is compared with `to_mnist` on generated photos of digits. Run as a script, it prints
+the page's weight and its time to the first answer, and saves a screenshot:
+
+    python tests/test_browser_page.py nbs/images/browser.png
+"""
+import base64, functools, http.server, io, json, sys, threading, time
+from pathlib import Path
+import numpy as np
+import pytest
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).parent))
+from conftest import ROOT
+from test_app_browser import ARGS, CHROMIUM, ONE, SEVEN, SEVENTEEN
+from mnist_digits.inference import predict
+from mnist_digits.preprocessing import to_mnist
+
+SITE = ROOT/'_docs'
+ZERO = [[(0, -100), (-60, -60), (-70, 30), (0, 100), (60, 40), (60, -50), (0, -100)]]
+FOUR = [[(-20, -100), (-70, 20), (60, 20)], [(30, -90), (30, 110)]]
+TWO = [[(-60, -60), (0, -100), (60, -60), (-60, 100), (70, 100)]]
+DRAWINGS = {'one': ONE, 'seven': SEVEN, 'zero': ZERO, 'four': FOUR, 'two': TWO, 'seventeen': SEVENTEEN}
+
+class Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args): pass  # no line per request
+
+@pytest.fixture(scope='module')
+def site_url():
+    "The rendered site, served on a free loopback port for this module."
+    if not (SITE/'browser.html').exists(): pytest.skip('no rendered site in _docs/: run .ci/docs-check (CI does)')
+    server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), functools.partial(Quiet, directory=str(SITE)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f'http://127.0.0.1:{server.server_address[1]}/'
+    server.shutdown()
+
+@pytest.fixture(scope='module')
+def browser():
+    if not Path(CHROMIUM).exists(): pytest.skip(f'no browser at {CHROMIUM}: apt-get install chromium (.ci/run does)')
+    sync_api = pytest.importorskip('playwright.sync_api', reason='Playwright comes with the dev extra')
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()
+
+def open_page(browser, url) -> tuple:
+    "The page, loaded with every request off this machine refused; and the bytes of each file it fetched."
+    page = browser.new_page(viewport={'width': 1280, 'height': 900})
+    fetched = {}
+    page.route('**/*', lambda route: route.continue_() if route.request.url.startswith(url) else route.abort())
+    page.on('response', lambda r: fetched.__setitem__(r.url, len(r.body())) if r.ok else None)
+    page.goto(url + 'browser.html')
+    page.wait_for_selector('#pad[data-ready="true"]', timeout=120_000)
+    return page, fetched
+
+def draw(page, strokes):
+    "Press, move in small steps and release the mouse along `strokes` (pixels from the canvas's centre)."
+    box = page.locator('#pad').bounding_box()
+    cx, cy = box['x'] + box['width'] / 2, box['y'] + box['height'] / 2
+    for stroke in strokes:
+        page.mouse.move(cx + stroke[0][0], cy + stroke[0][1]); page.mouse.down()
+        for x, y in stroke[1:]: page.mouse.move(cx + x, cy + y, steps=12)
+        page.mouse.up()
+
+def answer_after(page, action, answers:int=1) -> dict:
+    "Do `action`, wait for the page's `answers` answers to it (one a stroke), and return the last one."
+    before = page.evaluate('window.mnistDigitsPage.answers')
+    action()
+    page.wait_for_function(f'window.mnistDigitsPage.answers >= {before + answers}', timeout=60_000)
+    return page.evaluate('window.mnistDigitsPage.last')
+
+def canvas_png(page, path:Path) -> Path:
+    "The canvas as the page drew it, saved as a PNG."
+    data = page.evaluate("document.getElementById('pad').toDataURL('image/png')")
+    path.write_bytes(base64.b64decode(data.split(',', 1)[1]))
+    return path
+
+def clear(page): page.get_by_role('button', name='Clear').click()
+
+def test_drawings_read_as_python_reads_them(browser, site_url, tmp_path):
+    page, fetched = open_page(browser, site_url)
+    assert page.locator('#verdict').inner_text() == 'Nothing to read: the canvas is blank'
+    for name, strokes in DRAWINGS.items():
+        last = answer_after(page, lambda: draw(page, strokes), len(strokes))
+        png = canvas_png(page, tmp_path/f'{name}.png')
+        mine, theirs = to_mnist(png).astype(int), np.array(last['image']).reshape(28, 28)
+        assert (abs(mine - theirs) <= 1).mean() >= 0.99, (name, abs(mine - theirs).max())
+        python = predict(png)
+        assert last['result']['digit'] == python.digit, (name, last['verdict'], python)
+        assert np.allclose(last['result']['probabilities'], python.probabilities, atol=1e-3), name
+        assert last['verdict'].startswith(f"{python.digit}, " if python.digit is not None else 'Not a digit: '), name
+        blank = answer_after(page, lambda: clear(page))
+        assert blank['verdict'] == 'Nothing to read: the canvas is blank' and blank['image'] is None
+    assert not [u for u in fetched if not u.startswith(site_url)]  # everything came from the site itself
+
+def generated_photos(n=40, seed=0) -> list[Image.Image]:
+    "Photos of MNIST test digits as users send them (paper, light, blur, noise, JPEG), from the not-a-digit chapter."
+    from mnist_digits.data import load_mnist
+    from mnist_digits.negatives import digit_pictures
+    digits = load_mnist()[2][:n]
+    return digit_pictures(digits, printed=0, rng=np.random.default_rng(seed))
+
+def test_to_mnist_in_javascript_matches_python(browser, site_url, mnist_folder):
+    page, _ = open_page(browser, site_url)
+    shares, exact, same = [], [], 0
+    for picture in generated_photos():
+        rgba = np.asarray(picture.convert('RGBA'))
+        h, w = rgba.shape[:2]
+        theirs = page.evaluate('([data, w, h]) => Array.from(mnistDigits.toMnist(Uint8ClampedArray.from(data), w, h))',
+                               [rgba.ravel().tolist(), w, h])
+        mine = to_mnist(picture).astype(int)
+        theirs = np.array(theirs).reshape(28, 28)
+        shares.append((abs(mine - theirs) <= 1).mean()); exact.append((mine == theirs).mean())
+        same += predict(mine.astype(np.uint8)[None]) [0].digit == predict(theirs.astype(np.uint8)[None])[0].digit
+    print(f'JS vs Python: {len(shares)} photos, worst {min(shares):.4f} of pixels within 1 level, mean {np.mean(shares):.5f}, identical {np.mean(exact):.5f}, same answer {same}')
+    assert min(shares) >= 0.99 and same == len(shares), (min(shares), same)
+
+def measure(path:Path|None=None) -> dict:
+    "The page's weight and its time from navigation to model ready and to the first answer (a served _docs/)."
+    from playwright.sync_api import sync_playwright
+    server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), functools.partial(Quiet, directory=str(SITE)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f'http://127.0.0.1:{server.server_address[1]}/'
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        start = time.perf_counter()
+        page, fetched = open_page(browser, url)
+        ready = time.perf_counter() - start
+        first = answer_after(page, lambda: draw(page, SEVEN), len(SEVEN))
+        answered = time.perf_counter() - start
+        if path: page.screenshot(path=str(path), clip={'x': 0, 'y': 0, 'width': 1280, 'height': 900})
+        browser.close()
+    server.shutdown()
+    web = {u: n for u, n in fetched.items() if '/web/' in u}
+    return {'page_bytes': sum(fetched.values()), 'runtime_and_models_bytes': sum(web.values()),
+            'ready_seconds': round(ready, 2), 'first_answer_seconds': round(answered, 2),
+            'answer_milliseconds': round(first['milliseconds'], 1), 'verdict': first['verdict']}
+
+if __name__ == '__main__':
+    print(json.dumps(measure(Path(sys.argv[1]) if len(sys.argv) > 1 else None), indent=1))
