@@ -66,9 +66,10 @@ def _planned(out, guard, overwrite:bool) -> list[Path]:
     if out.suffix != '.onnx': raise MnistError(f"{out}: the ONNX file's name must end in .onnx")
     planned = [out] + ([out.with_suffix('.guard.onnx')] if guard is not None else [])
     writable_folder(out.parent)
-    taken = ', '.join(str(p) for p in planned if p.exists())
+    taken = [str(p) for p in planned if p.exists()]
     if taken and not overwrite:
-        raise MnistError(f"{taken} already exists: give another name, or overwrite")
+        are = 'is' if len(taken) == 1 else 'are'
+        raise MnistError(f"{' and '.join(taken)} {are} already there: give another name, or overwrite")
     return planned
 
 # %% ../nbs/11_export.ipynb #bf9905dd

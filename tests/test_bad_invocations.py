@@ -101,6 +101,12 @@ CASES = [
     (['app', '--max-file-size', 'huge'], None, 2, "'huge' is not a size such as 10mb"),
     (['app', '--max-file-size', '0'], None, 2, "'0' is not a size such as 10mb"),
     (['app', '--model', 'nowhere'], None, 2, 'no model at nowhere.json'),
+    # export (each refused before the exporter is imported)
+    (['export', 'models/fast.safetensors', '--onnx', 'fast.pt'], None, 2, "fast.pt: the ONNX file's name must end in .onnx"),
+    (['export', 'models/fast.safetensors'], _file('fast.guard.onnx', 'mine'), 2, 'fast.guard.onnx is already there'),
+    (['export', 'models/fast.safetensors', '--onnx', 'notes/fast.onnx'], _file('notes'), 2, 'notes is a file, not a folder'),
+    (['export', 'nowhere'], None, 2, 'no model at nowhere.json'),
+    (['export', 'models/fast.safetensors'], _broken_json, 2, 'fast.json'),
     ([], None, 2, 'the following arguments are required: COMMAND'),
 ]
 
