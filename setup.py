@@ -35,6 +35,7 @@ setuptools.setup(
     install_requires=cfg.get('requirements', '').split(),
     extras_require={'app': cfg.get('app_requirements', '').split(),  # the Gradio demo: pip install "mnist_digits[app]"
                     'onnx': cfg.get('onnx_requirements', '').split(),  # mnist-digits export: pip install "mnist_digits[onnx]"
+                    'notebook': cfg.get('notebook_requirements', '').split(),  # draw(): pip install "mnist_digits[notebook]"
                     'dev': cfg.get('dev_requirements', '').split()},
     python_requires='>=' + min_python,
     long_description=open('README.md', encoding='utf-8').read(),

@@ -4,7 +4,7 @@
 
 # %% ../nbs/06a_inference.ipynb #5276b6c9
 from __future__ import annotations
-import sys
+import base64, io, sys
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
@@ -17,17 +17,11 @@ from PIL import Image
 from .files import MnistError, atomic_write, writable_folder
 from .checkpoints import find_model, load_model, newest_model, read_meta
 from .model import logits
-from mnist_digits.preprocessing import (
-    BlankImage,
-    center_digit,
-    ink_of,
-    open_image,
-    to_mnist,
-)  # also importable from here
+from .preprocessing import BlankImage, center_digit, ink_of, open_image, to_mnist  # noqa: F401
 
 # %% auto #0
 __all__ = ['SHIPPED_MODEL', 'choose_model', 'Prediction', 'load_guard', 'not_a_digit_probability', 'predict_mnist', 'predict',
-           'predict_files']
+           'predict_files', 'draw']
 
 # %% ../nbs/06a_inference.ipynb #24dfb1d3
 SHIPPED_MODEL = (
@@ -239,3 +233,76 @@ def predict_files(paths, # image files and folders of images
         if show_dir is not None:
             result['shown'] = str(save_seen(array, Path(show_dir), Path(result['file'])))
     return results
+
+# %% ../nbs/06a_inference.ipynb #68ea672b
+_DRAW_JS = """
+function render({ model, el }) {
+  const pad = Object.assign(document.createElement('canvas'), {width: 280, height: 280});
+  pad.style.cssText = 'border: 1px solid #999; touch-action: none; cursor: crosshair';
+  const ctx = pad.getContext('2d'), clear = document.createElement('button');
+  const answer = document.createElement('p'), seen = document.createElement('img');
+  const blank = () => { ctx.fillStyle = 'white'; ctx.fillRect(0, 0, 280, 280); };
+  const send = () => { model.set('png', pad.toDataURL('image/png')); model.save_changes(); };
+  const at = e => { const r = pad.getBoundingClientRect(); return [e.clientX - r.left, e.clientY - r.top]; };
+  let last = null;
+  pad.onpointerdown = e => { last = at(e); pad.setPointerCapture(e.pointerId); };
+  pad.onpointermove = e => {
+    if (!last) return;
+    const now = at(e);
+    Object.assign(ctx, {lineWidth: 18, lineCap: 'round', lineJoin: 'round', strokeStyle: 'black'});
+    ctx.beginPath(); ctx.moveTo(...last); ctx.lineTo(...now); ctx.stroke(); last = now;
+  };
+  pad.onpointerup = () => { if (last) { last = null; send(); } };
+  clear.textContent = 'Clear'; clear.onclick = () => { blank(); send(); };
+  answer.className = 'mnist-answer';
+  Object.assign(seen, {width: 112, height: 112, alt: 'the 28x28 picture the model saw'});
+  seen.style.imageRendering = 'pixelated';
+  const show = () => { answer.textContent = model.get('answer'); seen.src = model.get('seen'); };
+  model.on('change:answer', show); model.on('change:seen', show);
+  const [left, right] = [document.createElement('div'), document.createElement('div')];
+  left.append(pad, document.createElement('br'), clear); right.append(answer, seen);
+  el.style.cssText = 'display: flex; gap: 1.5rem; align-items: flex-start';
+  el.append(left, right); blank(); show();
+}
+export default { render };
+"""
+
+# %% ../nbs/06a_inference.ipynb #aa25d261
+@cache
+def _draw_widget():
+    "The anywidget class behind `draw`, made on first use (anywidget is an optional extra)."
+    try: import anywidget, traitlets
+    except ModuleNotFoundError:
+        raise MnistError('draw needs anywidget: pip install "mnist_digits[notebook]"') from None
+    class DrawDigit(anywidget.AnyWidget):
+        _esm = _DRAW_JS
+        png = traitlets.Unicode('').tag(sync=True)  # the canvas after each stroke, from the browser
+        answer = traitlets.Unicode('Draw a digit').tag(sync=True)
+        seen = traitlets.Unicode('').tag(sync=True)  # the 28x28 picture the model saw, as a PNG URL
+    return DrawDigit
+
+# %% ../nbs/06a_inference.ipynb #14131d82
+def _answer_line(p:Prediction) -> str:
+    "One line on `p`, as the docs site's draw-a-digit page says it."
+    if p.best_guess is None: return 'Nothing to read: the canvas is blank'
+    if p.digit is None:
+        return f"Not a digit: {p.reason}; best guess {p.best_guess} ({p.probability:.0%})"
+    return f"{p.digit}, {p.probability:.1%} sure (runner-up {p.runner_up}, {p.runner_up_probability:.1%})"
+
+def _png_url(array:np.ndarray) -> str:
+    "A 2-D uint8 array as a PNG data URL."
+    png = io.BytesIO(); Image.fromarray(array).save(png, format='PNG')
+    return 'data:image/png;base64,' + base64.b64encode(png.getvalue()).decode()
+
+def draw(model=None, # a module, a checkpoint, or None: as predict chooses
+         models_dir='models',
+        ):
+    "A canvas for JupyterLab: each stroke shows `predict`'s answer and the 28x28 picture it saw."
+    model, widget = as_model(model, models_dir), _draw_widget()()
+    def read(change):
+        image = Image.open(io.BytesIO(base64.b64decode(change.new.split(',', 1)[1])))
+        array = _mnist_or_none(image)
+        widget.answer = _answer_line(predict_mnist(array[None], model)[0] if array is not None else BLANK)
+        widget.seen = _png_url(array) if array is not None else ''
+    widget.observe(read, 'png')
+    return widget
