@@ -17,7 +17,8 @@ from PIL import Image
 from .files import MnistError, atomic_write, writable_folder
 from .checkpoints import find_model, load_model, newest_model, read_meta
 from .model import logits
-from .preprocessing import BlankImage, center_digit, ink_of, open_image, to_mnist  # noqa: F401
+from .preprocessing import (BlankImage, center_digit, ink_of,  # noqa: F401
+                                        open_image, to_mnist)  # also importable from here
 
 # %% auto #0
 __all__ = ['SHIPPED_MODEL', 'choose_model', 'Prediction', 'load_guard', 'not_a_digit_probability', 'predict_mnist', 'predict',
@@ -294,7 +295,7 @@ def _png_url(array:np.ndarray) -> str:
     png = io.BytesIO(); Image.fromarray(array).save(png, format='PNG')
     return 'data:image/png;base64,' + base64.b64encode(png.getvalue()).decode()
 
-def draw(model=None, # a module, a checkpoint, or None: as predict chooses
+def draw(model:torch.nn.Module|str|Path|None=None, # a module, a checkpoint, or None: as predict
          models_dir='models',
         ):
     "A canvas for JupyterLab: each stroke shows `predict`'s answer and the 28x28 picture it saw."
