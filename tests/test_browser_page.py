@@ -96,7 +96,7 @@ def test_drawings_read_as_python_reads_them(browser, site_url, tmp_path):
         assert blank['verdict'] == 'Nothing to read: the canvas is blank' and blank['image'] is None
     assert not [u for u in fetched if not u.startswith(site_url)]  # everything came from the site itself
 
-def generated_photos(n=40, seed=0) -> list[Image.Image]:
+def generated_photos(n=24, seed=0) -> list[Image.Image]:
     "Photos of MNIST test digits as users send them (paper, light, blur, noise, JPEG), from the not-a-digit chapter."
     from mnist_digits.data import load_mnist
     from mnist_digits.negatives import digit_pictures
