@@ -83,18 +83,13 @@ def plot_confusion_matrix(cm:np.ndarray, title:str='Confusion matrix (test set)'
     fig, ax = plt.subplots(figsize=(6.4, 5.6))
     image = ax.imshow(mistakes, cmap='Reds')
     fig.colorbar(image, ax=ax, label='mistakes')
-    for t in range(len(cm)):
-        for p in range(len(cm)):
-            if cm[t, p]: ax.text(p, t, str(cm[t, p]), ha='center', va='center', fontsize=8,
-                                 color='black' if t != p else 'tab:blue',
-                                 weight='bold' if t == p else 'normal')
-    ax.set(
-        xticks=range(len(cm)),
-        yticks=range(len(cm)),
-        xlabel='predicted',
-        ylabel='true digit',
-        title=title,
-    )
+    dark = 0.6 * np.nanmax(mistakes) if np.nansum(mistakes) else np.inf  # white counts from here on
+    for t, p in zip(*np.nonzero(cm)):
+        colour = 'tab:blue' if t == p else 'white' if mistakes[t, p] > dark else 'black'
+        ax.text(p, t, str(cm[t, p]), ha='center', va='center', fontsize=8, color=colour,
+                weight='bold' if t == p else 'normal')
+    ax.set(xticks=range(len(cm)), yticks=range(len(cm)), xlabel='predicted', ylabel='true digit',
+           title=title)
     fig.tight_layout()
     return fig
 
