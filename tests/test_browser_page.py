@@ -1,8 +1,8 @@
 """The docs site's draw-a-digit page (nbs/11a_browser.ipynb) in Chromium: the model runs in the page, with no network.
 
 Needs the rendered site in _docs/ (`.ci/docs-check` leaves it there; or `.ci/web-assets` then `nbdev_docs`). Strokes
-are drawn with the mouse; each 28x28 picture and answer is compared with Python's `to_mnist` and `predict` on a PNG of
-the same canvas, and `toMnist` is compared with `to_mnist` on generated photos of digits. Run as a script, it prints
+are drawn with the mouse; each 28x28 picture and answer is compared with Python's `to_mnist` and `predict` (each number
+and its pieces with `read_number`) on a PNG of the same canvas, and `toMnist` with `to_mnist` on generated photos. Run as a script, it prints
 the page's weight and its time to the first answer, and saves a screenshot:
 
     python tests/test_browser_page.py nbs/images/browser.png
@@ -16,14 +16,21 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).parent))
 from conftest import ROOT
 from test_app_browser import ARGS, CHROMIUM, ONE, SEVEN, SEVENTEEN
-from mnist_digits.inference import predict
+from mnist_digits.inference import SHIPPED_MODEL, as_model, predict
 from mnist_digits.preprocessing import to_mnist
+from mnist_digits.reading import _read
 
 SITE = ROOT/'_docs'
 ZERO = [[(0, -100), (-60, -60), (-70, 30), (0, 100), (60, 40), (60, -50), (0, -100)]]
 FOUR = [[(-20, -100), (-70, 20), (60, 20)], [(30, -90), (30, 110)]]
 TWO = [[(-60, -60), (0, -100), (60, -60), (-60, 100), (70, 100)]]
 DRAWINGS = {'one': ONE, 'seven': SEVEN, 'zero': ZERO, 'four': FOUR, 'two': TWO, 'seventeen': SEVENTEEN}
+ONE_HUNDRED_AND_FOUR = [[(-100, -60), (-100, 60)],
+                        [(-20, -60), (-50, -30), (-50, 30), (-20, 60), (10, 30), (10, -30), (-20, -60)],
+                        [(55, -60), (35, 20), (105, 20)], [(85, -50), (85, 60)]]
+NUMBERS = {'seventeen': SEVENTEEN, 'one hundred and four': ONE_HUNDRED_AND_FOUR,
+           'seven, one': [SEVEN[0], [(110, -60), (110, 60)]],
+           'seventy-seven, touching': [[(-120, -60), (-30, -60), (-75, 60)], [(-30, -60), (60, -60), (15, 60)]]}
 
 class Quiet(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args): pass  # no line per request
@@ -86,15 +93,30 @@ def test_drawings_read_as_python_reads_them(browser, site_url, tmp_path):
     for name, strokes in DRAWINGS.items():
         last = answer_after(page, lambda: draw(page, strokes), len(strokes))
         png = canvas_png(page, tmp_path/f'{name}.png')
-        mine, theirs = to_mnist(png).astype(int), np.array(last['image']).reshape(28, 28)
+        mine, theirs = to_mnist(png).astype(int), np.array(last['images'][0]).reshape(28, 28)
         assert (abs(mine - theirs) <= 1).mean() >= 0.99, (name, abs(mine - theirs).max())
-        python = predict(png)
+        python = predict(png, SHIPPED_MODEL)
         assert last['result']['digit'] == python.digit, (name, last['verdict'], python)
         assert np.allclose(last['result']['probabilities'], python.probabilities, atol=1e-3), name
         assert last['verdict'].startswith(f"{python.digit}, " if python.digit is not None else 'Not a digit: '), name
         blank = answer_after(page, lambda: clear(page))
-        assert blank['verdict'] == 'Nothing to read: the canvas is blank' and blank['image'] is None
+        assert blank['verdict'] == 'Nothing to read: the canvas is blank' and blank['images'] == []
     assert not [u for u in fetched if not u.startswith(site_url)]  # everything came from the site itself
+
+def test_numbers_read_as_python_reads_them(browser, site_url, tmp_path):
+    page, _ = open_page(browser, site_url)
+    answer_after(page, lambda: page.get_by_label('a number').check())  # the blank canvas, read again
+    model = as_model(SHIPPED_MODEL)
+    for name, strokes in NUMBERS.items():
+        last = answer_after(page, lambda: draw(page, strokes), len(strokes))
+        python, crops = _read(canvas_png(page, tmp_path/f'{name}.png'), model, True)
+        assert last['result']['number'] == python['number'], (name, last['verdict'], python['number'])
+        assert [d['digit'] for d in last['result']['digits']] == [d['digit'] for d in python['digits']], name
+        assert [d['box'] for d in last['result']['digits']] == [d['box'] for d in python['digits']], name
+        for mine, theirs in zip(crops, last['images']):
+            assert (abs(mine.astype(int) - np.array(theirs).reshape(28, 28)) <= 1).mean() >= 0.99, name
+        assert last['verdict'].startswith(f"{python['number']}: "), last['verdict']
+        answer_after(page, lambda: clear(page))
 
 def generated_photos(n=24, seed=0) -> list[Image.Image]:
     "Photos of MNIST test digits as users send them (paper, light, blur, noise, JPEG), from the not-a-digit chapter."

@@ -1,5 +1,6 @@
 // mnist_digits in the browser: `toMnist` is the Python package's `to_mnist` (nbs/06_preprocessing.ipynb) step by step,
-// and `Reader` runs the exported digit model and not-a-digit guard with onnxruntime-web. tests/test_browser_page.py
+// `Reader` runs the exported digit model and not-a-digit guard with onnxruntime-web, for one digit (`read`) or a whole
+// number (`readNumber`, the reading chapter's `read_number`). tests/test_browser_page.py
 // checks both against Python on the rendered docs site.
 (function () {
   'use strict';
@@ -51,25 +52,34 @@
     return [grey, transparent ? alpha : null];
   }
 
-  // `ink` without specks: 8-connected blobs holding less than `least` of the largest blob's ink
-  function dropSpecks(ink, w, h, least = 0.02) {
-    const labels = new Int32Array(w * h), mass = [0];
-    let n = 0;
+  // 8-connected blobs of ink > 0, as scipy.ndimage.label numbers them (1..n in raster order of their first pixel),
+  // and each blob's box [x0, y0, x1, y1] (ends exclusive) at index label - 1
+  function label(ink, w, h) {
+    const labels = new Int32Array(w * h), boxes = [];
     for (let start = 0; start < w * h; start++) {
       if (ink[start] <= 0 || labels[start]) continue;
-      n += 1; mass.push(0); labels[start] = n;
-      const stack = [start];
+      const n = boxes.length + 1, box = [w, h, 0, 0], stack = [start];
+      labels[start] = n;
       while (stack.length) {
         const i = stack.pop(), x = i % w, y = (i - x) / w;
-        mass[n] += ink[i];
+        box[0] = Math.min(box[0], x); box[1] = Math.min(box[1], y); box[2] = Math.max(box[2], x + 1); box[3] = Math.max(box[3], y + 1);
         for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) {
           const xx = x + dx, yy = y + dy, j = yy * w + xx;
           if (xx < 0 || yy < 0 || xx >= w || yy >= h || ink[j] <= 0 || labels[j]) continue;
           labels[j] = n; stack.push(j);
         }
       }
+      boxes.push(box);
     }
-    if (n < 2) return ink;
+    return [labels, boxes];
+  }
+
+  // `ink` without specks: 8-connected blobs holding less than `least` of the largest blob's ink
+  function dropSpecks(ink, w, h, least = 0.02) {
+    const [labels, boxes] = label(ink, w, h);
+    if (boxes.length < 2) return ink;
+    const mass = new Float64Array(boxes.length + 1);
+    ink.forEach((v, i) => { mass[labels[i]] += v; });
     const largest = Math.max(...mass.slice(1));
     return ink.map((v, i) => (labels[i] && mass[labels[i]] >= least * largest ? v : 0));
   }
@@ -167,28 +177,191 @@
   // Any picture of one digit (RGBA pixels, w x h) as MNIST would have it: 28x28 uint8, white ink on black
   function toMnist(rgba, w, h) { return centerDigit(inkOf(rgba, w, h), w, h); }
 
-  // The models, and the verdict `predict` would give
+  // The ink inside box [x0, y0, x1, y1] as an array of its own, where keep(i) says so (i: the index in `ink`)
+  function region(ink, w, [x0, y0, x1, y1], keep = () => true) {
+    const out = new Float64Array((x1 - x0) * (y1 - y0));
+    for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) {
+      const i = y * w + x; out[(y - y0) * (x1 - x0) + x - x0] = keep(i) ? ink[i] : 0;
+    }
+    return out;
+  }
+
+  // Reading a whole number: the reading chapter's digit_boxes and digit_crops (nbs/08_reading.ipynb), step by step
+  const cmpBoxes = (a, b) => { for (let i = 0; i < 4; i++) if (a[i] !== b[i]) return a[i] - b[i]; return 0; };
+  const union = (a, b) => [Math.min(a[0], b[0]), Math.min(a[1], b[1]), Math.max(a[2], b[2]), Math.max(a[3], b[3])];
+  const stacked = (a, b) => Math.min(a[2], b[2]) - Math.max(a[0], b[0]) >= 0.5 * Math.min(a[2] - a[0], b[2] - b[0]);
+  const gap = (a, b) => Math.max(a[0], b[0]) - Math.min(a[2], b[2]);
+  const same = (a, b) => cmpBoxes(a, b) === 0;
+
+  function mergeStacked(boxes) {
+    for (let merged = true; merged;) {
+      merged = false;
+      const out = [];
+      for (const box of [...boxes].sort(cmpBoxes)) {
+        if (out.length && stacked(out[out.length - 1], box)) { out[out.length - 1] = union(out[out.length - 1], box); merged = true; }
+        else out.push(box);
+      }
+      boxes = out;
+    }
+    return boxes;
+  }
+
+  function inkCount(ink, w, b) { let n = 0; for (let y = b[1]; y < b[3]; y++) for (let x = b[0]; x < b[2]; x++) n += ink[y * w + x] > 0; return n; }
+
+  function attachFragments(ink, w, boxes) {
+    if (!boxes.length) return boxes;
+    const height = Math.max(...boxes.map(b => b[3] - b[1])), typical = median(boxes.map(b => inkCount(ink, w, b)));
+    const fragment = b => { const short = (b[3] - b[1]) / height, amount = inkCount(ink, w, b);
+                            return short < 0.4 || (short < 0.6 && amount < 0.5 * typical) || amount < 0.15 * typical; };
+    const digits = boxes.filter(b => !fragment(b));
+    for (const piece of boxes) {
+      if (digits.some(d => same(d, piece))) continue;  // checked as the loop goes, as Python's generator does
+      let near = -1;
+      digits.forEach((d, i) => { if (near < 0 || gap(piece, d) < gap(piece, digits[near])) near = i; });
+      if (near >= 0 && gap(piece, digits[near]) <= 0.3 * height) digits[near] = union(digits[near], piece);
+    }
+    return digits.length ? digits.sort(cmpBoxes) : boxes;
+  }
+
+  function columnInk(ink, w, [x0, y0, x1, y1]) {
+    const profile = new Float64Array(x1 - x0);
+    for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) profile[x - x0] += ink[y * w + x];
+    return profile;
+  }
+  const pieces = (box, height) => { const width = box[2] - box[0];
+                                    return width > 1.35 * height ? Math.max(2, roundHalfEven(width / (0.75 * height))) : 1; };
+  function evenCuts(ink, w, box, k) {
+    const profile = columnInk(ink, w, box), step = (box[2] - box[0]) / k, cuts = [];
+    for (let j = 1; j < k; j++) {
+      const lo = Math.trunc(j * step - step / 3), hi = Math.trunc(j * step + step / 3) + 1;
+      let best = lo;
+      for (let i = lo; i < Math.min(hi, profile.length); i++) if (profile[i] < profile[best]) best = i;
+      cuts.push(box[0] + best);
+    }
+    return cuts;
+  }
+  function tight(ink, w, [x0, y0, x1, y1]) {
+    let a = x1, b = y1, c = -1, d = -1;
+    for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) if (ink[y * w + x]) {
+      a = Math.min(a, x); b = Math.min(b, y); c = Math.max(c, x + 1); d = Math.max(d, y + 1);
+    }
+    return c < 0 ? null : [a, b, c, d];
+  }
+  function valleys(profile) {
+    const p = [Infinity, ...profile, Infinity], out = [];
+    for (let i = 1; i < profile.length; i++) if (p[i + 1] <= p[i] && p[i + 1] <= p[i + 2]) out.push(i);
+    return out;
+  }
+  function bestPath(edges, score) {
+    const better = (o, t) => o[0] !== t[0] ? o[0] > t[0] : cmpBoxes2(o[1], t[1]) > 0;
+    const best = new Map([[edges[0], [0, []]]]);
+    for (const b of edges.slice(1)) {
+      let top = null;
+      for (const [a, [s, path]] of best) {
+        const k = a + ',' + b;
+        if (!score.has(k)) continue;
+        const option = [s + score.get(k), [...path, b]];
+        if (!top || better(option, top)) top = option;
+      }
+      if (top) best.set(b, top);
+    }
+    const last = edges[edges.length - 1];
+    return best.has(last) ? best.get(last)[1] : null;
+  }
+  function cmpBoxes2(a, b) {  // Python's comparison of two lists of numbers
+    for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i] - b[i];
+    return a.length - b.length;
+  }
+
+  // Each box's own ink (blobs mostly inside it, or the blob it was cut from), centred MNIST-style: digit_crops
+  function digitCrops(ink, w, h, boxes) {
+    const [labels, blobs] = label(ink, w, h), total = new Int32Array(blobs.length + 1);
+    labels.forEach(l => { total[l]++; });
+    return boxes.map(([x0, y0, x1, y1]) => {
+      const inside = new Int32Array(blobs.length + 1), owned = new Set();
+      for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) inside[labels[y * w + x]]++;
+      blobs.forEach(([bx0, by0, bx1, by1], k) => {
+        const cutFrom = bx0 <= x0 && x1 <= bx1 && by0 <= y0 && y1 <= by1;
+        if (inside[k + 1] && (2 * inside[k + 1] >= total[k + 1] || cutFrom)) owned.add(k + 1);
+      });
+      let piece = region(ink, w, [x0, y0, x1, y1], i => owned.has(labels[i]));
+      if (!piece.some(v => v > 0)) piece = region(ink, w, [x0, y0, x1, y1]);
+      return centerDigit(piece, x1 - x0, y1 - y0);
+    });
+  }
+
+  // The models, and the verdicts `predict` and `read_number` would give
   class Reader {
     constructor(digits, guard, info) { Object.assign(this, {digits, guard, info}); }
     static async load(base, ort) {  // base: the folder of models.json and the ONNX files
       const info = await (await fetch(base + 'models.json')).json();
       const [digits, guard] = await Promise.all([info.model.file, info.guard.file].map(
         f => ort.InferenceSession.create(base + f, {executionProviders: ['wasm']})));
-      return new Reader(digits, guard, info);
+      return Object.assign(new Reader(digits, guard, info), {ort});
     }
-    async probabilities(session, image, ort) {
-      const x = new ort.Tensor('float32', Float32Array.from(image), [1, 28, 28]);
-      return Array.from((await session.run({images: x})).probabilities.data);
+    async batch(session, images) {  // 28x28 uint8 images in, each one's probabilities out
+      const x = new Float32Array(images.length * 784);
+      images.forEach((image, i) => x.set(image, i * 784));
+      const out = (await session.run({images: new this.ort.Tensor('float32', x, [images.length, 28, 28])})).probabilities.data;
+      const k = out.length / images.length;
+      return images.map((_, i) => Array.from(out.slice(i * k, (i + 1) * k)));
     }
-    async read(image, ort) {  // image: 28x28 uint8 from toMnist
-      const [probs, guard] = await Promise.all([this.probabilities(this.digits, image, ort),
-                                                this.probabilities(this.guard, image, ort)]);
+    async read(image) {  // one 28x28 uint8 image from toMnist: predict's answer
+      const [[probs], [guard]] = await Promise.all([this.batch(this.digits, [image]), this.batch(this.guard, [image])]);
       const order = probs.map((p, d) => [p, d]).sort((a, b) => b[0] - a[0]);
       const doubt = guard[1], refused = doubt > this.info.model.guard_threshold;
-      return {digit: refused ? null : order[0][1], probabilities: probs, top3: order.slice(0, 3).map(([p, d]) => ({digit: d, probability: p})),
-              not_a_digit: doubt, refused};
+      return {digit: refused ? null : order[0][1], probabilities: probs, not_a_digit: doubt, refused,
+              top3: order.slice(0, 3).map(([p, d]) => ({digit: d, probability: p}))};
+    }
+    async scores(ink, w, [x0, y0, x1, y1], pairs, height) {  // _piece_scores: model, guard and width together
+      const crops = pairs.map(([a, b]) => centerDigit(region(ink, w, [x0 + a, y0, x0 + b, y1]), b - a, y1 - y0));
+      const [probs, guard] = await Promise.all([this.batch(this.digits, crops), this.batch(this.guard, crops)]);
+      const score = new Map();
+      pairs.forEach(([a, b], i) => {
+        const width = (b - a) / height - 0.6;
+        score.set(a + ',' + b, Math.log(Math.max(...probs[i])) + 0.5 * Math.log(1.001 - guard[i][1]) + 0.5 - 3 * width * width);
+      });
+      return score;
+    }
+    async readCuts(ink, w, box, height) {  // _read_cuts: where the pieces of a wide box read best
+      const [x0, y0, x1, y1] = box, edges = [0, ...valleys(columnInk(ink, w, box)), x1 - x0];
+      if (edges.length > 40) return evenCuts(ink, w, box, pieces(box, height));
+      const pairs = [];
+      for (const a of edges) for (const b of edges)
+        if (0.2 * height <= b - a && b - a <= 1.4 * height && region(ink, w, [x0 + a, y0, x0 + b, y1]).some(v => v > 0)) pairs.push([a, b]);
+      if (!pairs.length) return [];
+      const path = bestPath(edges, await this.scores(ink, w, box, pairs, height));
+      return path !== null ? path.slice(0, -1).map(c => x0 + c) : evenCuts(ink, w, box, pieces(box, height));
+    }
+    async digitBoxes(ink, w, h) {  // digit_boxes: one box per digit, left to right
+      const boxes = attachFragments(ink, w, mergeStacked(label(ink, w, h)[1])), out = [];
+      if (!boxes.length) return boxes;
+      const height = Math.max(...boxes.map(b => b[3] - b[1]));
+      for (const box of boxes) {
+        const cuts = pieces(box, height) === 1 ? [] : await this.readCuts(ink, w, box, height);
+        const edges = [box[0], ...cuts, box[2]];
+        for (let i = 0; i + 1 < edges.length; i++) {
+          const piece = tight(ink, w, [edges[i], box[1], edges[i + 1], box[3]]);
+          if (piece) out.push(piece);
+        }
+      }
+      return out;
+    }
+    async readNumber(rgba, w, h) {  // read_number on RGBA pixels; with the 28x28 crops the model saw
+      let ink;
+      try { ink = inkOf(rgba, w, h); }
+      catch (e) {
+        if (!(e instanceof BlankImage)) throw e;
+        return {number: null, digits: [], crops: [], reason: 'the image is blank: no ink stands out from the background'};
+      }
+      const marks = label(ink, w, h)[1].length;
+      if (marks > 200) return {number: null, digits: [], crops: [], reason: `${marks} separate marks: too many to be a number`};
+      const boxes = await this.digitBoxes(ink, w, h), crops = digitCrops(ink, w, h, boxes), digits = [];
+      for (let i = 0; i < boxes.length; i++) digits.push({...await this.read(crops[i]), box: boxes[i]});
+      const number = digits.filter(d => d.digit !== null).map(d => d.digit).join('') || null;
+      return {number, digits, crops, reason: number ? null : 'no mark in the image looks like a digit'};
     }
   }
 
-  window.mnistDigits = {toMnist, inkOf, BlankImage, Reader, roundHalfEven};
+  window.mnistDigits = {toMnist, inkOf, label, digitCrops, BlankImage, Reader, roundHalfEven};
 })();
