@@ -80,3 +80,28 @@ def stop(proc:subprocess.Popen):
     proc.terminate()
     try: proc.wait(10)
     except subprocess.TimeoutExpired: proc.kill(); proc.wait()
+
+# A real browser: Debian's chromium driven by Playwright, as root in a closed network (no sandbox, no GPU, no
+# background calls home, which would be refused here, many at a time)
+CHROMIUM = '/usr/bin/chromium'
+ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+        '--disable-component-update', '--disable-sync']
+
+@pytest.fixture(scope='module')
+def browser():
+    "Chromium for the tests of one module; skipped, saying why, where it or Playwright is missing."
+    if not Path(CHROMIUM).exists(): pytest.skip(f'no browser at {CHROMIUM}: apt-get install chromium (.ci/run does)')
+    sync_api = pytest.importorskip('playwright.sync_api', reason='Playwright comes with the dev extra: pip install -e ".[dev]"')
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()
+
+def mouse_strokes(page, canvas, strokes):
+    "Draw `strokes` (lists of points in pixels from the centre of the `canvas` locator): press, move in steps, release."
+    box = canvas.bounding_box()
+    cx, cy = box['x'] + box['width'] / 2, box['y'] + box['height'] / 2
+    for stroke in strokes:
+        page.mouse.move(cx + stroke[0][0], cy + stroke[0][1]); page.mouse.down()
+        for x, y in stroke[1:]: page.mouse.move(cx + x, cy + y, steps=12)
+        page.mouse.up()

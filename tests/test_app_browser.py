@@ -10,13 +10,9 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from conftest import ROOT, SCRIPT, free_port, stop, wait_until_serving
+from conftest import ARGS, CHROMIUM, ROOT, SCRIPT, free_port, mouse_strokes, stop, wait_until_serving
 
-CHROMIUM = '/usr/bin/chromium'
 MODEL = ROOT/'nbs'/'models'/'seed.safetensors'
-# As root in a closed network: no sandbox, no GPU, no background calls home (refused here, many at a time)
-ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync']
 # Strokes on the sketchpad, in pixels from its centre (the canvas shows about 290 pixels a side)
 ONE = [[(5, -100), (-5, 100)]]
 SEVEN = [[(-70, -90), (70, -90), (-10, 110)]]
@@ -31,13 +27,8 @@ def start_app(cwd) -> tuple[subprocess.Popen, str]:
     return proc, f'http://127.0.0.1:{port}/'
 
 def draw(page, strokes):
-    "Draw `strokes` on the sketchpad with the mouse: press, move in small steps, release."
-    box = page.locator('canvas').first.bounding_box()
-    cx, cy = box['x'] + box['width'] / 2, box['y'] + box['height'] / 2
-    for stroke in strokes:
-        page.mouse.move(cx + stroke[0][0], cy + stroke[0][1]); page.mouse.down()
-        for x, y in stroke[1:]: page.mouse.move(cx + x, cy + y, steps=12)
-        page.mouse.up()
+    "Draw `strokes` on the sketchpad with the mouse."
+    mouse_strokes(page, page.locator('canvas').first, strokes)
     page.keyboard.press('Escape')  # a tool's popover may open over the page after a stroke
 
 def answer_after(page, action, expected:str, timeout=90_000) -> str:
@@ -64,15 +55,6 @@ def open_page(browser, url):
     page.wait_for_selector('canvas', timeout=120_000)
     page.wait_for_selector('button[aria-label="Brush"]', timeout=120_000)
     return page
-
-@pytest.fixture(scope='module')
-def browser():
-    if not Path(CHROMIUM).exists(): pytest.skip(f'no browser at {CHROMIUM}: apt-get install chromium (.ci/run does)')
-    sync_api = pytest.importorskip('playwright.sync_api', reason='Playwright comes with the dev extra: pip install -e ".[dev]"')
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
 
 @pytest.fixture(scope='module')
 def url(tmp_path_factory):

@@ -14,8 +14,8 @@ import pytest
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).parent))
-from conftest import ROOT
-from test_app_browser import ARGS, CHROMIUM, ONE, SEVEN, SEVENTEEN
+from conftest import ARGS, CHROMIUM, ROOT, mouse_strokes
+from test_app_browser import ONE, SEVEN, SEVENTEEN
 from mnist_digits.inference import SHIPPED_MODEL, as_model, predict
 from mnist_digits.preprocessing import to_mnist
 from mnist_digits.reading import _read
@@ -44,15 +44,6 @@ def site_url():
     yield f'http://127.0.0.1:{server.server_address[1]}/'
     server.shutdown()
 
-@pytest.fixture(scope='module')
-def browser():
-    if not Path(CHROMIUM).exists(): pytest.skip(f'no browser at {CHROMIUM}: apt-get install chromium (.ci/run does)')
-    sync_api = pytest.importorskip('playwright.sync_api', reason='Playwright comes with the dev extra')
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
-
 def open_page(browser, url) -> tuple:
     "The page, loaded with every request off this machine refused; and the bytes of each file it fetched."
     page = browser.new_page(viewport={'width': 1280, 'height': 900})
@@ -63,14 +54,7 @@ def open_page(browser, url) -> tuple:
     page.wait_for_selector('#pad[data-ready="true"]', timeout=120_000)
     return page, fetched
 
-def draw(page, strokes):
-    "Press, move in small steps and release the mouse along `strokes` (pixels from the canvas's centre)."
-    box = page.locator('#pad').bounding_box()
-    cx, cy = box['x'] + box['width'] / 2, box['y'] + box['height'] / 2
-    for stroke in strokes:
-        page.mouse.move(cx + stroke[0][0], cy + stroke[0][1]); page.mouse.down()
-        for x, y in stroke[1:]: page.mouse.move(cx + x, cy + y, steps=12)
-        page.mouse.up()
+def draw(page, strokes): mouse_strokes(page, page.locator('#pad'), strokes)
 
 def answer_after(page, action, answers:int=1) -> dict:
     "Do `action`, wait for the page's `answers` answers to it (one a stroke), and return the last one."

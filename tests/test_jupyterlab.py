@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from conftest import ROOT, free_port, stop
-from test_app_browser import ARGS, CHROMIUM, ONE, SEVEN
+from conftest import ARGS, CHROMIUM, ROOT, free_port, mouse_strokes, stop
+from test_app_browser import ONE, SEVEN
 
 CHAPTER = ROOT/'nbs'/'06a_inference.ipynb'
 
@@ -45,13 +45,7 @@ def run_draw_cell(page, url):
     canvas.wait_for(timeout=180_000)  # the kernel starts, imports torch, loads the model
     return cell, canvas
 
-def draw(page, canvas, strokes):
-    box = canvas.bounding_box()
-    cx, cy = box['x'] + box['width'] / 2, box['y'] + box['height'] / 2
-    for stroke in strokes:
-        page.mouse.move(cx + stroke[0][0], cy + stroke[0][1]); page.mouse.down()
-        for x, y in stroke[1:]: page.mouse.move(cx + x, cy + y, steps=12)
-        page.mouse.up()
+draw = mouse_strokes
 
 def answer_after(cell, action, expected:str) -> str:
     "Do `action` and wait until the widget's answer starts with `expected`; the answer (on timeout, as it is)."
