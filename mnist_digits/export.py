@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 import mnist_digits
+from .data import MNIST_MEAN, MNIST_STD
 from .files import MnistError, atomic_write, writable_folder
 from .inference import as_model, choose_model, guard_threshold, load_guard
 
@@ -22,7 +23,7 @@ class Probabilities(nn.Module):
     "`net` between its normalisation and a softmax: grey levels (N, 28, 28) in, probabilities out."
     def __init__(self, net:nn.Module): # a network from the Models chapter, loaded by load_model
         super().__init__()
-        norm = getattr(net, 'meta', {}).get('normalization', {'mean': 0.1307, 'std': 0.3081})
+        norm = getattr(net, 'meta', {}).get('normalization', {'mean': MNIST_MEAN, 'std': MNIST_STD})
         self.net, self.mean, self.std = net.eval(), norm['mean'], norm['std']
     def forward(self, images):
         return torch.softmax(self.net(((images / 255 - self.mean) / self.std)[:, None]), 1)

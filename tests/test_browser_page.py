@@ -7,7 +7,7 @@ the page's weight and its time to the first answer, and saves a screenshot:
 
     python tests/test_browser_page.py nbs/images/browser.png
 """
-import base64, functools, http.server, io, json, sys, threading, time
+import base64, contextlib, functools, http.server, json, sys, threading, time
 from pathlib import Path
 import numpy as np
 import pytest
@@ -35,14 +35,19 @@ NUMBERS = {'seventeen': SEVENTEEN, 'one hundred and four': ONE_HUNDRED_AND_FOUR,
 class Quiet(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args): pass  # no line per request
 
+@contextlib.contextmanager
+def served(folder:Path):
+    "`folder` served over HTTP on a free loopback port while the block runs: its address."
+    server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), functools.partial(Quiet, directory=str(folder)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try: yield f'http://127.0.0.1:{server.server_address[1]}/'
+    finally: server.shutdown()
+
 @pytest.fixture(scope='module')
 def site_url():
-    "The rendered site, served on a free loopback port for this module."
+    "The rendered site, served for this module."
     if not (SITE/'browser.html').exists(): pytest.skip('no rendered site in _docs/: run .ci/docs-check (CI does)')
-    server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), functools.partial(Quiet, directory=str(SITE)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f'http://127.0.0.1:{server.server_address[1]}/'
-    server.shutdown()
+    with served(SITE) as url: yield url
 
 def open_page(browser, url) -> tuple:
     "The page, loaded with every request off this machine refused; and the bytes of each file it fetched."
@@ -127,10 +132,7 @@ def test_to_mnist_in_javascript_matches_python(browser, site_url, mnist_folder):
 def measure(path:Path|None=None) -> dict:
     "The page's weight and its time from navigation to model ready and to the first answer (a served _docs/)."
     from playwright.sync_api import sync_playwright
-    server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), functools.partial(Quiet, directory=str(SITE)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f'http://127.0.0.1:{server.server_address[1]}/'
-    with sync_playwright() as p:
+    with served(SITE) as url, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         start = time.perf_counter()
         page, fetched = open_page(browser, url)
@@ -139,7 +141,6 @@ def measure(path:Path|None=None) -> dict:
         answered = time.perf_counter() - start
         if path: page.screenshot(path=str(path), clip={'x': 0, 'y': 0, 'width': 1280, 'height': 900})
         browser.close()
-    server.shutdown()
     web = {u: n for u, n in fetched.items() if '/web/' in u}
     return {'page_bytes': sum(fetched.values()), 'runtime_and_models_bytes': sum(web.values()),
             'ready_seconds': round(ready, 2), 'first_answer_seconds': round(answered, 2),

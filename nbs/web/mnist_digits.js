@@ -292,12 +292,12 @@
 
   // The models, and the verdicts `predict` and `read_number` would give
   class Reader {
-    constructor(digits, guard, info) { Object.assign(this, {digits, guard, info}); }
+    constructor(digits, guard, info, ort) { Object.assign(this, {digits, guard, info, ort}); }
     static async load(base, ort) {  // base: the folder of models.json and the ONNX files
       const info = await (await fetch(base + 'models.json')).json();
       const [digits, guard] = await Promise.all([info.model.file, info.guard.file].map(
         f => ort.InferenceSession.create(base + f, {executionProviders: ['wasm']})));
-      return Object.assign(new Reader(digits, guard, info), {ort});
+      return new Reader(digits, guard, info, ort);
     }
     async batch(session, images) {  // 28x28 uint8 images in, each one's probabilities out
       const x = new Float32Array(images.length * 784);
@@ -363,5 +363,5 @@
     }
   }
 
-  window.mnistDigits = {toMnist, inkOf, label, digitCrops, BlankImage, Reader, roundHalfEven};
+  window.mnistDigits = {toMnist, BlankImage, Reader};
 })();
