@@ -11,7 +11,11 @@ The dev sets (each one source, used to choose, never to report as "real handwrit
 - thick scans: MNIST validation digits drawn with a thick pen and stretched to fill their box, on paper;
 - thin pen: MNIST validation digits re-drawn along their skeleton with a thin smooth line (a tablet's stroke);
 - printed (STIX): digits in the fonts the guard never trained on;
-- non-digits: the guard chapter's held-out letters, scribbles, shapes, photos and textures.
+- non-digits: the guard chapter's held-out letters, scribbles, shapes, photos and textures;
+- school fonts (tune) and (judge): the digits of Google's Playwrite fonts (school handwriting by country), split by
+  country (SCHOOL_TUNE, SCHOOL_JUDGE);
+- letters in unseen handwriting fonts: non-digits in the odd-numbered handwriting fonts and the judge countries' fonts
+  (the guard trains on letters in the other half, nbs/fonts).
 """
 import argparse, json, subprocess, sys, time
 from pathlib import Path
@@ -30,10 +34,17 @@ HANDWRITING_FONTS = ('annie-use-your-telescope architects-daughter caveat-brush 
     'schoolbell shadows-into-light short-stack sue-ellen-francisco the-girl-next-door waiting-for-the-sunrise '
     'walter-turncoat zeyada').split()
 
-def fetch_fonts() -> list:
-    "The handwriting fonts' latin files (weight 400), fetched once with `npm pack` into data/fonts."
+# School handwriting as taught in each country (Google's Playwrite fonts): split by country, never both halves of one.
+# The styles synthesiser's share and settings were chosen on SCHOOL_TUNE; SCHOOL_JUDGE only reports.
+SCHOOL_TUNE = ['playwrite-' + n for n in 'de-grund de-sas fr-moderne fr-trad es es-deco dk-loopet dk-uloopet at br ca '
+               'cl co cu id in'.split()]
+SCHOOL_JUDGE = ['playwrite-' + n for n in 'it-moderna it-trad hr hr-lijeva pl cz hu sk ro pt nl no is mx ng-modern nz pe '
+                'tz us-modern us-trad vn za be-wal ie au-qld'.split()]
+
+def fetch_fonts(names=HANDWRITING_FONTS) -> list:
+    "Fonts' latin files (weight 400) from npm's @fontsource, fetched once with `npm pack` into data/fonts."
     FONT_DIR.mkdir(parents=True, exist_ok=True)
-    for name in HANDWRITING_FONTS:
+    for name in names:
         target = FONT_DIR/f'{name}.woff'
         if target.exists(): continue
         tmp = FONT_DIR/'tmp'; tmp.mkdir(exist_ok=True)
@@ -42,7 +53,7 @@ def fetch_fonts() -> list:
         subprocess.run(['tar', 'xzf', str(tgz), '-C', str(tmp)], check=True)
         (tmp/'package'/'files'/f'{name}-latin-400-normal.woff').rename(target)
         subprocess.run(['rm', '-rf', str(tmp)], check=True)
-    return [FONT_DIR/f'{n}.woff' for n in HANDWRITING_FONTS]
+    return [FONT_DIR/f'{n}.woff' for n in names]
 
 def font_digits(fonts, per_font:int, rng) -> tuple[list, np.ndarray]:
     "Each digit `per_font` times in each font, jittered (shear, rotation, pen, warp) and put on paper."
@@ -102,7 +113,15 @@ def build_sets(n:int=1000, seed:int=2026) -> dict:
     sets['printed (STIX)'] = ready(*_printed(n, rng))
     non = [negative(k, rng, HELD_OUT_FONTS, ('flower',)) for k in KINDS for _ in range(n // 5)]
     sets['non-digits'] = (mnist_ready(non), None)
+    sets['school fonts (tune)'] = ready(*font_digits(fetch_fonts(SCHOOL_TUNE), 3, rng))
+    sets['school fonts (judge)'] = ready(*font_digits(fetch_fonts(SCHOOL_JUDGE), 3, rng))
+    sets['letters in unseen handwriting fonts'] = (font_letters(fetch_fonts()[1::2] + fetch_fonts(SCHOOL_JUDGE), n, rng), None)
     return sets
+
+def font_letters(fonts:list, n:int, rng) -> np.ndarray:
+    "`n` letters (none a digit's lookalike) in `fonts`, jittered and on paper, MNIST-format: non-digits."
+    from mnist_digits.negatives import negatives
+    return negatives(n, rng, ('letter',), fonts)[0]
 
 def save_sets(sets:dict):
     arrays = {}
@@ -155,7 +174,7 @@ def table(rows:dict) -> str:
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('what', choices=['sets', 'measure', 'variants', 'report', 'reading'])
+    ap.add_argument('what', choices=['sets', 'measure', 'variants', 'report', 'reading', 'confusions', 'styles-report'])
     ap.add_argument('models', nargs='*')
     ap.add_argument('--out', type=Path, default=ROOT/'bench'/'results-handwriting.json', help='where variants add their runs')
     args = ap.parse_args(argv)
@@ -164,6 +183,8 @@ def main(argv=None):
         print(', '.join(f'{k}: {len(v[0])}' for k, v in sets.items()), f'({time.perf_counter() - start:.0f} s)')
         return
     if args.what == 'reading': return reading(args.models)
+    if args.what == 'styles-report': return styles_report(ROOT/'bench'/'results-styles.json', ROOT/'bench'/'results-styles-table.json')
+    if args.what == 'confusions': return confusions(args.models, ROOT/'bench'/'results-style-errors.json')
     if args.what == 'report': return report(ROOT/'bench'/'results-handwriting.json')
     if args.what == 'variants': return run_variants(args.models or list(VARIANTS), args.out)
     from mnist_digits.checkpoints import load_model
@@ -195,6 +216,9 @@ VARIANTS = {  # name: (epochs, augmentation: None, 'affine' or a dict of vary_ha
         'hw-8ep-deskew': (8, {}, dict(deskew=True)), 'hw-6ep-fonts': (6, {}, dict(fonts=True)),
         'hw-6ep-strong': (6, dict(pen=1.5, degrees=15, shear=0.5, aspect=0.4, elastic=2.0), {})}.items() for seed in (1, 2, 3)},
     'smoke': (1, dict(p=0.5), dict(fonts=True, deskew=True, subset=2000)),  # a quick check of this script
+    # the styles synthesiser's share of each batch (0 is the recipe before it), chosen on the tune split
+    **{f'hw-6ep-styles{share}': (6, {}, dict(styles=share)) for share in (0.0, 0.1, 0.2, 0.3, 0.4)},
+    **{f'hw-6ep-styles{share}-s{seed}': (6, {}, dict(styles=share, seed=seed)) for share in (0.0, 0.2, 0.3) for seed in (1, 2)},
 }
 
 def deskew(images:np.ndarray) -> np.ndarray:
@@ -257,7 +281,8 @@ def train_variant(name:str, models_dir:Path) -> dict:
     try:
         kind = 'handwriting' if isinstance(aug, dict) else (aug == 'affine')
         return train('handwriting', name=name, models_dir=models_dir, progress='none', overwrite=True, epochs=epochs, augment=kind,
-                     seed=extra.get('seed'), subset=extra.get('subset'), mixed_precision=False)  # float32 everywhere, as on a CPU without AMX
+                     seed=extra.get('seed'), subset=extra.get('subset'), styles=extra.get('styles', 0.0),
+                     mixed_precision=False)  # float32 everywhere, as on a CPU without AMX
     finally:
         for (mod, attr), f in saved.items(): setattr(mod, attr, f)
 
@@ -310,6 +335,61 @@ def report(out:Path):
     out.with_name('results-handwriting.md').write_text('# Real handwriting: every variant on the dev sets\n\n'
         'Each cell: right with the guard on / refused as "not a digit" / right with `--always-guess`.\n'
         'Reproduce: `python bench/handwriting.py sets`, `python bench/handwriting.py variants`, `python bench/handwriting.py report`.\n\n' + text + '\n')
+
+STYLE_ERRORS = {  # a style MNIST lacks: (its digit, what a model that never saw it reads instead)
+    'European 1': (1, (7, 4, 9)), 'crossed 7': (7, (2, 3)), 'closed 4': (4, (6,)),
+    '9, small or open loop': (9, (3, 5)), '5 with its bar joined': (5, (6,))}
+
+def style_errors(model, sets:dict) -> dict:
+    "For each digit source and style of STYLE_ERRORS: how many of that digit were read as the style's usual mistakes."
+    from mnist_digits.inference import predict_mnist
+    out = {}
+    for name, (xs, ys) in sets.items():
+        if ys is None: continue
+        guess = np.array([a.best_guess for a in predict_mnist(xs, model, guard=None)])
+        out[name] = {style: {'errors': int(np.isin(guess[ys == d], wrong).sum()), 'of': int((ys == d).sum())}
+                     for style, (d, wrong) in STYLE_ERRORS.items()}
+    return out
+
+def confusions(models:list, out:Path):
+    "style_errors of each model (a checkpoint path) on every dev set, into `out` as JSON and printed as a table."
+    from mnist_digits.checkpoints import load_model
+    sets = load_sets()
+    rows = {m: style_errors(load_model(m), sets) for m in models}
+    out.write_text(json.dumps(rows, indent=1))
+    for m, row in rows.items():
+        print(f'| {m} | ' + ' | '.join(f"{src}: " + ', '.join(f"{k} {v['errors']}/{v['of']}" for k, v in r.items())
+                                      for src, r in row.items()) + ' |')
+
+TUNE = ['thick scans', 'thin pen', 'school fonts (tune)']  # the styles' share was chosen on these (seed 42's runs)
+JUDGE = ['sklearn digits', 'handwriting fonts', 'printed (STIX)', 'school fonts (judge)']  # these only report
+
+def styles_report(runs:Path, out:Path):
+    "Every run of `runs` (variants with a styles share) measured with the shipped guard: the tune and judge means."
+    from mnist_digits.checkpoints import load_model
+    sets, rows = load_sets(), {}
+    for name, run in json.loads(runs.read_text()).items():
+        row = measure(load_model(ROOT/'data'/'variants'/name), sets)
+        rows[name] = {'styles': VARIANTS[name][2].get('styles', 0.0), 'seed': VARIANTS[name][2].get('seed', 42),
+                      'test': run['test'], 'train_seconds': run['train_seconds'], 'row': row,
+                      'tune': float(np.mean([row[k]['guess'] for k in TUNE])),
+                      'judge': float(np.mean([row[k]['guess'] for k in JUDGE])),
+                      'judge right': float(np.mean([row[k]['right'] for k in JUDGE]))}
+        print(name, f"tune {rows[name]['tune']:.2%} judge {rows[name]['judge']:.2%} test {run['test']:.2%}", flush=True)
+    out.write_text(json.dumps(rows, indent=1, default=float))
+    lines = ['| run | styles share | seed | MNIST test | fit s | tune mean | judge mean | ' + ' | '.join(TUNE + JUDGE) + ' |',
+             '|---|---:|---:|---:|---:|---:|---:|' + '---:|' * len(TUNE + JUDGE)]
+    for name, r in sorted(rows.items(), key=lambda kv: (kv[1]['styles'], kv[1]['seed'])):
+        lines.append(f"| {name} | {r['styles']} | {r['seed']} | {r['test']:.2%} | {r['train_seconds']:.0f} | {r['tune']:.2%} | "
+                     f"{r['judge']:.2%} | " + ' | '.join(f"{r['row'][k]['guess']:.1%}" for k in TUNE + JUDGE) + ' |')
+    out.with_suffix('.md').write_text(
+        '# The styles synthesiser: its share of each batch\n\n'
+        'Each run is the `handwriting` recipe with `styles` set to the share shown (and the seed), trained on the 2-core CPU;\n'
+        'fit seconds swing with what else ran on the machine. Cells: right with `--always-guess` (the digit model alone).\n'
+        f'Tune half (chose the share): {", ".join(TUNE)}. Judge half (reports only): {", ".join(JUDGE)}.\n\n'
+        'Reproduce: `python bench/handwriting.py sets`, `python bench/handwriting.py variants hw-6ep-styles0.0 hw-6ep-styles0.1 '
+        'hw-6ep-styles0.2 hw-6ep-styles0.3 hw-6ep-styles0.0-s1 hw-6ep-styles0.2-s1 hw-6ep-styles0.3-s1 --out bench/results-styles.json`, '
+        '`python bench/handwriting.py styles-report`.\n\n' + '\n'.join(lines) + '\n')
 
 def reading_dev(model, digits:np.ndarray, labels:np.ndarray, n:int=1000, seed:int=0) -> float:
     "Share of `n` neat numbers of 2 to 6 of these dev-set `digits` that `read_number` reads exactly."

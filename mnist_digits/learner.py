@@ -97,6 +97,7 @@ def make_learner(s:dict, # settings from settings_for
         bs=s['bs'],
         valid_size=s['valid_size'],
         augment=s['augment'],
+        styles=s['styles'],
         subset=s['subset'],
         seed=s['seed'],
         device=device,

@@ -12,6 +12,7 @@ import torch.nn.functional as F
 from fastcore.basics import patch
 
 from .data import MNIST_MEAN, MNIST_STD, load_mnist, normalize
+from .styles import style_digits
 
 # fastai 2.8.7 on torch>=2.14 warns on import: the filter is set once, here,
 # before fastai's first import
@@ -143,10 +144,12 @@ class TensorBatches:
     def __init__(self, dataset:MnistTensors, # the images and labels
                  bs:int=256, shuffle:bool=False, drop_last:bool=False, # as torch's DataLoader
                  augment:bool|str=False, # False, True (augment) or 'handwriting' (vary_handwriting)
-                 rank:int=0, world:int=1): # torchrun: this process's number; how many share a batch
+                 rank:int=0, world:int=1, # torchrun: this process's number; how many share a batch
+                 styles:MnistTensors|None=None, share:float=0.): # drawn digits; share of a batch
         self.dataset, self.bs, self.shuffle = dataset, bs, shuffle
         self.drop_last, self.augment = drop_last, augment
         self.rank, self.world = rank, world
+        self.styles, self.share = styles, share
     @property
     def n(self): return len(self.dataset)
     @property
@@ -164,22 +167,34 @@ class TensorBatches:
                 idx = idx.tensor_split(self.world)[self.rank]
                 if len(idx) == 0:
                     continue  # a last validation batch smaller than the number of processes
-            yield _augmented(normalize(x[idx]), self.augment), y[idx]
+            xb, yb = self._mixed(x[idx], y[idx])
+            yield _augmented(normalize(xb), self.augment), yb
+
+# %% ../nbs/01_loaders.ipynb #ca6c7711
+@patch
+def _mixed(self:TensorBatches, xb:torch.Tensor, yb:torch.Tensor) -> tuple:
+    "`xb`, `yb` with their first `share` replaced by drawn digits, picked at random."
+    k = round(self.share * len(xb)) if self.styles is not None else 0
+    if k == 0: return xb, yb
+    pick = torch.randint(len(self.styles), (k,), device=xb.device)
+    return torch.cat([self.styles.x[pick], xb[k:]]), torch.cat([self.styles.y[pick], yb[k:]])
 
 # %% ../nbs/01_loaders.ipynb #c7c1b81c
 @patch
 def new(self:TensorBatches, dataset:MnistTensors|None=None, **kwargs):
     "A copy with some settings changed, as fastai's `DataLoader.new`; other settings are ignored."
     settings = dict(bs=self.bs, shuffle=self.shuffle, drop_last=self.drop_last,
-                    augment=self.augment, rank=self.rank, world=self.world)
+                    augment=self.augment, rank=self.rank, world=self.world,
+                    styles=self.styles, share=self.share)
     settings.update((k, v) for k, v in kwargs.items() if k in settings)
     return TensorBatches(self.dataset if dataset is None else dataset, **settings)
 
 # %% ../nbs/01_loaders.ipynb #7dcb194e
 @patch
 def to(self:TensorBatches, device):
-    "Move the batches' dataset to `device`; return `self`."
+    "Move the batches' dataset (and drawn digits) to `device`; return `self`."
     self.dataset = self.dataset.to(device)
+    if self.styles is not None: self.styles = self.styles.to(device)
     return self
 
 @patch
@@ -220,6 +235,15 @@ def split_train_valid(n:int, # number of training images
     order = np.random.default_rng(seed).permutation(n)
     return np.sort(order[valid_size:]), np.sort(order[:valid_size])
 
+# %% ../nbs/01_loaders.ipynb #4d464348
+def _style_pool(n:int, # how many digits to draw
+                seed:int, # the same seed draws the same digits
+               ) -> MnistTensors:
+    "`n` digits from `style_digits`, framed as MNIST's: ink in a 20x20 box, its mass in the middle."
+    ink, digits = style_digits(n, seed)
+    framed = _framed(torch.from_numpy(ink).unsqueeze(1).float() / 255)
+    return to_tensors((framed[:, 0] * 255).round().clamp(0, 255).byte().numpy(), digits)
+
 # %% ../nbs/01_loaders.ipynb #e691155e
 def mnist_dls(bs:int=256, # training batch size
               valid_size:int=5000, # training images held out for validation
@@ -229,15 +253,16 @@ def mnist_dls(bs:int=256, # training batch size
               device:str|torch.device|None=None, # where batches live; default: the best available
               path:str|None=None, # MNIST folder, as for load_mnist
               valid_bs:int|None=None, # validation batch size; default 4x bs
+              styles:float=0., # share of each training batch drawn in other styles (styles chapter)
              ):
     "fastai `DataLoaders` of MNIST's training images: shuffled batches, a seeded validation split."
     x, y, _, _ = load_mnist(path)
     train_idx, valid_idx = split_train_valid(len(x), valid_size, seed)
     if subset is not None:
         train_idx = np.sort(np.random.default_rng(seed).choice(train_idx, subset, replace=False))
-    train = TensorBatches(
-        to_tensors(x[train_idx], y[train_idx]), bs, shuffle=True, drop_last=True, augment=augment
-    )
+    pool = _style_pool(min(10_000, len(train_idx)), seed) if styles else None
+    train = TensorBatches(to_tensors(x[train_idx], y[train_idx]), bs, shuffle=True, drop_last=True,
+                          augment=augment, styles=pool, share=styles)
     valid = TensorBatches(to_tensors(x[valid_idx], y[valid_idx]), bs=valid_bs or 4*bs)
     return DataLoaders(
         train, valid, device=best_device() if device is None else torch.device(device)

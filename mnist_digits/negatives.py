@@ -16,6 +16,7 @@ from scipy.interpolate import make_interp_spline
 from .data import load_mnist
 from .files import MnistError
 from .inference import predict, to_mnist
+from .styles import draw_strokes
 
 # %% auto #0
 __all__ = ['KINDS', 'negative', 'digit_pictures', 'negatives']
@@ -119,6 +120,37 @@ def glyph(char:str, # one character
     canvas = Image.new('L', (right - left + 20, bottom - top + 20))
     ImageDraw.Draw(canvas).text((10 - left, 10 - top), char, fill=255, font=font)
     return _jitter(np.asarray(canvas, dtype=np.float64) / 255, rng)
+
+# %% ../nbs/07_not_a_digit.ipynb #97d67c2f
+_LETTERS = {  # letters and signs as strokes in a unit box (x right, y down), as STROKES draws digits
+    'A': [[(.1, 1), (.5, 0), (.9, 1)], [(.25, .6), (.75, .6)]],
+    'E': [[(.85, 0), (.15, 0), (.15, 1), (.85, 1)], [(.15, .5), (.7, .5)]],
+    'F': [[(.85, 0), (.15, 0), (.15, 1)], [(.15, .5), (.7, .5)]],
+    'H': [[(.15, 0), (.15, 1)], [(.85, 0), (.85, 1)], [(.15, .5), (.85, .5)]],
+    'K': [[(.2, 0), (.2, 1)], [(.85, 0), (.2, .55)], [(.4, .4), (.85, 1)]],
+    'M': [[(.1, 1), (.15, 0), (.5, .6), (.85, 0), (.9, 1)]],
+    'N': [[(.15, 1), (.15, 0), (.85, 1), (.85, 0)]],
+    'R': [[(.2, 1), (.2, 0), (.6, .02), (.8, .2), (.6, .45), (.2, .5)], [(.4, .5), (.85, 1)]],
+    'V': [[(.1, 0), (.5, 1), (.9, 0)]],
+    'W': [[(.05, 0), (.28, 1), (.5, .35), (.72, 1), (.95, 0)]],
+    'X': [[(.1, 0), (.9, 1)], [(.9, 0), (.1, 1)]],
+    'h': [[(.2, 0), (.2, 1)], [(.2, .65), (.45, .4), (.75, .45), (.8, 1)]],
+    'm': [[(.1, 1), (.1, .3)], [(.1, .45), (.3, .3), (.5, .45), (.5, 1)],
+          [(.5, .45), (.7, .3), (.9, .45), (.9, 1)]],
+    'n': [[(.15, 1), (.15, .2)], [(.15, .4), (.5, .2), (.85, .4), (.85, 1)]],
+    'w': [[(.05, .2), (.25, 1), (.5, .4), (.75, 1), (.95, .2)]],
+    '+': [[(.5, .1), (.5, .9)], [(.1, .5), (.9, .5)]],
+    '=': [[(.1, .35), (.9, .35)], [(.1, .65), (.9, .65)]],
+    '#': [[(.35, 0), (.3, 1)], [(.7, 0), (.65, 1)], [(.05, .35), (.95, .35)],
+          [(.05, .65), (.95, .65)]],
+    '*': [[(.5, 0), (.5, 1)], [(.1, .25), (.9, .75)], [(.9, .25), (.1, .75)]],
+    '%': [[(.85, 0), (.15, 1)], [(.2, .05), (.35, .15), (.2, .3), (.08, .15), (.2, .05)],
+          [(.8, .7), (.92, .85), (.8, .95), (.68, .85), (.8, .7)]],
+}
+
+def _handwritten_letter(rng:np.random.Generator) -> np.ndarray:
+    "A letter or sign of `_LETTERS` drawn by hand: ink 0..1."
+    return draw_strokes(list(_LETTERS.values())[rng.integers(len(_LETTERS))], rng) / 255
 
 # %% ../nbs/07_not_a_digit.ipynb #092fcff6
 def _curve(rng:np.random.Generator, size:int) -> list:

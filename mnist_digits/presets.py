@@ -12,13 +12,13 @@ from .model import arch_name
 __all__ = ['DEFAULTS', 'PRESETS', 'settings_for']
 
 # %% ../nbs/03_presets.ipynb #03f70310
-DEFAULTS = dict(arch=None, epochs=1, lr=3e-3, bs=128, wd=0.01, augment=False, label_smoothing=0.0,
-                pretrained=False, seed=42, subset=None, valid_size=5000)
+DEFAULTS = dict(arch=None, epochs=1, lr=3e-3, bs=128, wd=0.01, augment=False, styles=0.0,
+                label_smoothing=0.0, pretrained=False, seed=42, subset=None, valid_size=5000)
 
 # %% ../nbs/03_presets.ipynb #449eea9c
 PRESETS = {
     'handwriting': dict(arch='seed_cnn', epochs=6, lr=5e-3, bs=128, label_smoothing=0.1,
-                        augment='handwriting'),
+                        augment='handwriting', styles=0.2),
     'seed':        dict(arch='seed_cnn', epochs=2, lr=5e-3, bs=128, label_smoothing=0.1),
     'fast':        dict(arch='fast_cnn', epochs=1, lr=2e-2, bs=128, label_smoothing=0.1),
     'mlp':         dict(arch='mlp', epochs=5, lr=3e-3, bs=128),
@@ -55,10 +55,9 @@ def _check_settings(s:dict) -> dict:
         raise MnistError(f"lr must be a positive number, not {s['lr']}")
     if not (math.isfinite(s['wd']) and s['wd'] >= 0):
         raise MnistError(f"wd must be zero or a positive number, not {s['wd']}")
-    if not 0 <= s['label_smoothing'] < 1:
-        raise MnistError(
-            f"label_smoothing must be from 0 up to (not including) 1, not {s['label_smoothing']}"
-        )
+    for share in ('label_smoothing', 'styles'):
+        if not 0 <= s[share] < 1:
+            raise MnistError(f"{share} must be from 0 up to (not including) 1, not {s[share]}")
     if s['augment'] not in (False, True, 'handwriting'):
         raise MnistError(f"augment must be False, True or 'handwriting', not {s['augment']!r}")
     if not 0 <= s['seed'] < 2**32:

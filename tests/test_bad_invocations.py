@@ -49,6 +49,8 @@ CASES = [
     (['train', '--subset', '99999999'], None, 2, 'subset must be between 1 and'),
     (['train', '--valid-size', '60000'], None, 2, 'valid_size must be less than 60,000'),
     (['train', '--label-smoothing', '1.5'], None, 2, 'label_smoothing must be from 0'),
+    (['train', '--styles', '1'], None, 2, 'styles must be from 0'),
+    (['train', '--styles', 'a'], None, 2, "argument --styles: invalid float value"),
     (['train', '--wd', '-1'], None, 2, 'wd must be zero or a positive number'),
     (['train', '--seed', '-1'], None, 2, 'seed must be between 0 and'),
     (['train', '--seed', '99999999999'], None, 2, 'seed must be between 0 and'),
