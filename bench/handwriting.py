@@ -405,12 +405,17 @@ def reading(models:list):
     from mnist_digits.reading import reading_accuracy, STYLES
     from mnist_digits.inference import as_model
     sets = load_sets()
-    dev = ['sklearn digits', 'handwriting fonts']
+    dev = ['sklearn digits', 'handwriting fonts', 'school fonts (tune)', 'school fonts (judge)']
     print('| model | ' + ' | '.join(f'MNIST, {s}' for s in STYLES) + ' | ' + ' | '.join(f'{d}, neat' for d in dev) + ' |')
     print('|---|' + '---:|' * (len(STYLES) + len(dev)))
+    out = ROOT/'bench'/'results-reading.json'
+    done = json.loads(out.read_text()) if out.exists() else {}
     for m in models:
         model = as_model(m)
-        cells = [f"{reading_accuracy(model, style)['exact']:.1%}" for style in STYLES] + [f'{reading_dev(model, *sets[d]):.1%}' for d in dev]
-        print(f'| {m} | ' + ' | '.join(cells) + ' |', flush=True)
+        row = {**{f'MNIST, {style}': reading_accuracy(model, style)['exact'] for style in STYLES},
+               **{f'{d}, neat': reading_dev(model, *sets[d]) for d in dev}}
+        done[Path(m).name] = row
+        out.write_text(json.dumps(done, indent=1))
+        print(f'| {m} | ' + ' | '.join(f'{v:.1%}' for v in row.values()) + ' |', flush=True)
 
 if __name__ == '__main__': main()
