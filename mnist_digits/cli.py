@@ -28,8 +28,9 @@ def _add_recipe(p):
     p.add_argument('--wd', type=float, help='weight decay')
     p.add_argument('--augment', action=argparse.BooleanOptionalAction, help='random rotation, '
                    'scale and shift of training images (--no-augment: none)')
-    p.add_argument('--styles', type=float, help='share of each training batch drawn in styles MNIST '
-                   'lacks: European 1, crossed 7, closed 4... (0 = none; the styles chapter)')
+    p.add_argument('--styles', type=float, metavar='SHARE', help='share of each training batch '
+                   'drawn in styles MNIST lacks: European 1, crossed 7, closed 4... (0 = none; '
+                   'the styles chapter)')
     p.add_argument('--label-smoothing', type=float, help='label smoothing of the loss (0 = none)')
     p.add_argument('--pretrained', action=argparse.BooleanOptionalAction, help='start from ImageNet '
                    'weights, downloaded once into $TORCH_HOME (the resnet preset does; '
