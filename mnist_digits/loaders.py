@@ -162,19 +162,26 @@ class TensorBatches:
             torch.distributed.broadcast(order, 0)  # every process: rank 0's order
         for i in range(0, len(self) * self.bs, self.bs):
             idx = order[i:i+self.bs] if self.shuffle else slice(i, i+self.bs)
+            k = self._drawn(min(self.bs, n - i))  # drawn digits in the whole batch
             if self.world > 1:  # this process's share of the batch
                 if not self.shuffle: idx = torch.arange(i, min(i + self.bs, n), device=x.device)
-                idx = idx.tensor_split(self.world)[self.rank]
+                parts = idx.tensor_split(self.world)
+                idx, k = parts[self.rank], k - sum(map(len, parts[:self.rank]))
                 if len(idx) == 0:
                     continue  # a last validation batch smaller than the number of processes
-            xb, yb = self._mixed(x[idx], y[idx])
+            xb, yb = self._mixed(x[idx], y[idx], k)
             yield _augmented(normalize(xb), self.augment), yb
 
 # %% ../nbs/01_loaders.ipynb #ca6c7711
 @patch
-def _mixed(self:TensorBatches, xb:torch.Tensor, yb:torch.Tensor) -> tuple:
-    "`xb`, `yb` with their first `share` replaced by drawn digits, picked at random."
-    k = round(self.share * len(xb)) if self.styles is not None else 0
+def _drawn(self:TensorBatches, size:int) -> int:
+    "How many of a batch of `size` are drawn digits: `share` of a shuffled batch, else none."
+    return round(self.share * size) if self.styles is not None and self.shuffle else 0
+
+@patch
+def _mixed(self:TensorBatches, xb:torch.Tensor, yb:torch.Tensor, k:int) -> tuple:
+    "`xb`, `yb` with their first `k` images replaced by drawn digits, picked at random."
+    k = min(max(k, 0), len(xb))  # under torchrun: the drawn digits that fall in this slice
     if k == 0: return xb, yb
     pick = torch.randint(len(self.styles), (k,), device=xb.device)
     return torch.cat([self.styles.x[pick], xb[k:]]), torch.cat([self.styles.y[pick], yb[k:]])
