@@ -36,9 +36,11 @@ def answer_after(page, action, expected:str, timeout=90_000) -> str:
     verdict = page.locator('#verdict')
     action()
     # An answer on its way shows a timer ('processing | 0.1/0.0s') first; the answers to earlier actions and intermediate
-    # states (an example's picture read before its mode switches) come and go, so wait for the expected one to settle.
-    settled = "([el, expected]) => !/\\d\\.\\ds/.test(el.innerText) && el.innerText.trim().startsWith(expected)"
-    try: page.wait_for_function(settled, arg=[verdict.element_handle(), expected], timeout=timeout)
+    # states (an example's picture read before its mode switches) come and go, so wait for the expected one to settle,
+    # and return the text that was seen settled: read again later, it may be under the timer of a re-read.
+    settled = ("([el, expected]) => !/\\d\\.\\ds/.test(el.innerText) && el.innerText.trim().startsWith(expected)"
+               " && el.innerText.trim()")
+    try: return page.wait_for_function(settled, arg=[verdict.element_handle(), expected], timeout=timeout).json_value()
     except Exception as e:
         if 'Timeout' not in type(e).__name__: raise
     return verdict.inner_text().strip()
