@@ -3,6 +3,8 @@
     python bench/handwriting.py sets                 # build the dev sets once (data/dev_sets.npz; needs npm for the fonts)
     python bench/handwriting.py measure MODEL ...    # a table of each model on every dev set
     python bench/handwriting.py variants NAME ...    # train the named recipe variants (VARIANTS), then measure them
+    python bench/handwriting.py why-misread MODEL    # why numbers of handwriting-font digits are misread
+    python bench/handwriting.py ensemble MODEL ...   # each model, then the mean of their probabilities
 
 The dev sets (each one source, used to choose, never to report as "real handwriting"):
 - sklearn digits: scikit-learn's 1,797 UCI optical digits (43 writers), 8x8 scans enlarged as the fine-tuning chapter does;
@@ -174,7 +176,7 @@ def table(rows:dict) -> str:
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('what', choices=['sets', 'measure', 'variants', 'report', 'reading', 'confusions', 'styles-report'])
+    ap.add_argument('what', choices=['sets', 'measure', 'variants', 'report', 'reading', 'why-misread', 'ensemble', 'confusions', 'styles-report'])
     ap.add_argument('models', nargs='*')
     ap.add_argument('--out', type=Path, default=ROOT/'bench'/'results-handwriting.json', help='where variants add their runs')
     args = ap.parse_args(argv)
@@ -183,6 +185,8 @@ def main(argv=None):
         print(', '.join(f'{k}: {len(v[0])}' for k, v in sets.items()), f'({time.perf_counter() - start:.0f} s)')
         return
     if args.what == 'reading': return reading(args.models)
+    if args.what == 'why-misread': return why_misread(args.models[0])
+    if args.what == 'ensemble': return ensemble(args.models, ROOT/'bench'/'results-ensemble.json')
     if args.what == 'styles-report': return styles_report(ROOT/'bench'/'results-styles.json', ROOT/'bench'/'results-styles-table.json')
     if args.what == 'confusions': return confusions(args.models, ROOT/'bench'/'results-style-errors.json')
     if args.what == 'report': return report(ROOT/'bench'/'results-handwriting.json')
@@ -219,6 +223,9 @@ VARIANTS = {  # name: (epochs, augmentation: None, 'affine' or a dict of vary_ha
     # the styles synthesiser's share of each batch (0 is the recipe before it), chosen on the tune split
     **{f'hw-6ep-styles{share}': (6, {}, dict(styles=share)) for share in (0.0, 0.1, 0.2, 0.3, 0.4)},
     **{f'hw-6ep-styles{share}-s{seed}': (6, {}, dict(styles=share, seed=seed)) for share in (0.0, 0.2, 0.3) for seed in (1, 2)},
+    # the handwriting fonts' digits (the tune half's fonts) on top of the drawn styles
+    'hw-6ep-styles0.2-fonts': (6, {}, dict(styles=0.2, fonts=True)),
+    **{f'hw-6ep-styles0.2-fonts-s{seed}': (6, {}, dict(styles=0.2, fonts=True, seed=seed)) for seed in (1, 2)},
 }
 
 def deskew(images:np.ndarray) -> np.ndarray:
@@ -399,6 +406,52 @@ def reading_dev(model, digits:np.ndarray, labels:np.ndarray, n:int=1000, seed:in
         pick = rng.choice(len(digits), int(rng.integers(2, 7)), replace=False)
         right += read_number(STYLES['neat'](list(digits[pick]), rng), model)['number'] == ''.join(map(str, labels[pick]))
     return right / n
+
+def reading_failures(model, digits:np.ndarray, labels:np.ndarray, n:int=1000, seed:int=0, per_font:int|None=None) -> dict:
+    "Why neat numbers of these dev-set `digits` are misread: a digit misread alone, or lost in reading (and how)."
+    from mnist_digits.reading import STYLES, read_number
+    from mnist_digits.inference import predict_mnist
+    alone = np.array([a.digit == l for a, l in zip(predict_mnist(digits, model), labels)])  # guard on, as read uses it
+    rng, counts = np.random.default_rng(seed), dict.fromkeys(['exact', 'a digit misread alone', 'a digit lost',
+                  'a mark too many', 'a digit misread in the number', 'a digit refused in the number'], 0)
+    for _ in range(n):
+        size = int(rng.integers(2, 7))
+        first = 0 if per_font is None else int(rng.integers(len(digits) // per_font)) * per_font
+        pick = first + rng.choice(per_font or len(digits), size, replace=False)  # per_font: one font's digits only
+        truth = ''.join(map(str, labels[pick]))
+        read = read_number(STYLES['neat'](list(digits[pick]), rng), model)
+        marks = len(read['digits'])
+        why = ('exact' if read['number'] == truth else 'a digit misread alone' if not alone[pick].all()
+               else 'a digit lost' if marks < size else 'a mark too many' if marks > size
+               else 'a digit refused in the number' if any(d['digit'] is None for d in read['digits'])
+               else 'a digit misread in the number')
+        counts[why] += 1
+    return {k: v / n for k, v in counts.items()}
+
+def why_misread(model:str):
+    "bench/results-reading-failures.json: why numbers of the handwriting-font digits are misread (mixed fonts, one font)."
+    from mnist_digits.inference import as_model
+    sets, m = load_sets(), as_model(model)
+    out = {f'{d}, {how}': reading_failures(m, *sets[d], per_font=per)
+           for d in ['handwriting fonts', 'school fonts (judge)'] for how, per in [('digits of any fonts', None), ('one font a number', 30)]}
+    (ROOT/'bench'/'results-reading-failures.json').write_text(json.dumps(out, indent=1))
+    for k, v in out.items(): print(k, {a: f'{b:.1%}' for a, b in v.items()})
+
+def ensemble(models:list, out:Path):
+    "Each model alone, then the mean of the first two and of all: dev sets, MNIST test, and `read` (500 numbers)."
+    from mnist_digits.checkpoints import load_model
+    from mnist_digits.data import load_mnist
+    from mnist_digits.inference import predict_mnist
+    from mnist_digits.reading import reading_accuracy
+    nets, sets, (_, _, xt, yt) = [load_model(m).eval() for m in models], load_sets(), load_mnist()
+    runs = {**{Path(m).name: n for m, n in zip(models, nets)}, 'mean of two': Mean(*nets[:2]), f'mean of {len(nets)}': Mean(*nets)}
+    done = {}
+    for name, net in runs.items():
+        done[name] = {'row': measure(net, sets), 'test': float(np.mean(np.array([a.best_guess for a in predict_mnist(xt, net, guard=None)]) == yt)),
+                      'reading': {'MNIST, small gaps': reading_accuracy(net, 'small gaps', n=500)['exact'],
+                                  'handwriting fonts, neat': reading_dev(net, *sets['handwriting fonts'], n=500)}}
+        out.write_text(json.dumps(done, indent=1, default=float))
+        print(name, f"test {done[name]['test']:.2%}", table({name: done[name]['row']}).splitlines()[-1], done[name]['reading'], flush=True)
 
 def reading(models:list):
     "`read` on 1,000 numbers of 2 to 6 digits: MNIST test digits in each style, and neat numbers of two dev sets."
