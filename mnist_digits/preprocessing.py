@@ -8,7 +8,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 from scipy import ndimage
 
 from .files import MnistError
@@ -21,6 +21,9 @@ _MAX_PIXELS = (
     40_000_000  # larger images are refused before decoding (a 40-megapixel photo still passes)
 )
 _MIN_SIDE = 8  # smaller images cannot hold a recognisable digit
+_FORMATS = ('PNG', 'JPEG', 'BMP', 'GIF', 'TIFF', 'WEBP')  # the only formats opened: never PostScript or PDF
+_MODES = {'1', 'L', 'P', 'RGB', 'RGBA', 'RGBX', 'CMYK', 'YCbCr', 'LA', 'PA', 'La', 'RGBa',
+          'I', 'I;16', 'I;16B', 'I;16L', 'I;16N', 'F'}  # the modes Pillow turns into grey levels
 
 # %% ../nbs/06_preprocessing.ipynb #5fda2a97
 def _refuse_huge(path:Path, image:Image.Image):
@@ -32,13 +35,23 @@ def _refuse_huge(path:Path, image:Image.Image):
             "(a decompression bomb?): refusing to decode it; scale the image down first"
         )
 
+# %% ../nbs/06_preprocessing.ipynb #d316421b
+def _refuse_odd(name, image:Image.Image):
+    "Raise if `image` holds several frames, or is in a mode without grey levels (LAB, HSV): header checks."
+    if getattr(image, 'is_animated', False):
+        raise MnistError(f"{name} has several frames (an animation or a multi-page file): "
+                         "save the frame with the digit as an image of its own")
+    if image.mode not in _MODES:
+        raise MnistError(f"{name} is in colour mode {image.mode}, which has no grey levels to read: save it as RGB or grey")
+
 # %% ../nbs/06_preprocessing.ipynb #9dde664f
 def _decode(path:Path) -> Image.Image:
     "Decode the image file `path` with Pillow; every failure is an `MnistError` naming the file."
     try:
         with warnings.catch_warnings():
             warnings.simplefilter('error', Image.DecompressionBombWarning)
-            image = Image.open(path); _refuse_huge(path, image); image.load()
+            image = Image.open(path, formats=_FORMATS); _refuse_huge(path, image); _refuse_odd(path, image)
+            image.load(); ImageOps.exif_transpose(image, in_place=True)  # upright, as viewers show it
     except MnistError: raise
     except UnidentifiedImageError:
         raise MnistError(f"{path} is not an image Pillow can read: give a PNG, JPEG, BMP, GIF, TIFF or WebP file") from None
@@ -67,11 +80,12 @@ def open_image(path, # an image file: PNG, JPEG, BMP, GIF, TIFF or WebP
     return image
 
 # %% ../nbs/06_preprocessing.ipynb #abebeeb1
-def _grey_and_alpha(image:Image.Image) -> tuple[np.ndarray, np.ndarray|None]:
+def _grey_and_alpha(image:Image.Image, name:str='image') -> tuple[np.ndarray, np.ndarray|None]:
     "The image as grey levels in 0..1, and its alpha channel in 0..1 if it has real transparency."
     if image.mode in ('I', 'I;16', 'I;16B', 'I;16L', 'I;16N', 'F'):
         a = np.asarray(image, dtype=np.float64)
-        return a / (65535. if a.max() > 255 else 255.), None
+        if not np.isfinite(a).all(): raise MnistError(f"{name} holds NaN or infinite pixels: export it again")
+        return a / (1. if a.max() <= 1 else 255. if a.max() <= 255 else 65535.), None
     if image.mode in ('RGBA', 'LA', 'PA', 'La', 'RGBa') or 'transparency' in image.info:
         rgba = image.convert('RGBA')
         alpha = np.asarray(rgba, dtype=np.float64)[..., 3] / 255
@@ -106,7 +120,7 @@ def ink_of(image:Image.Image, # any mode, as opened by open_image
            name:str='image', # how to call it in an error message
           ) -> np.ndarray:
     "Where the ink is, in 0..1 (paper 0), whatever the image's mode and polarity; raise if no digit."
-    grey, alpha = _grey_and_alpha(image)
+    grey, alpha = _grey_and_alpha(image, name)
     if alpha is not None:ink = alpha
     else: ink = grey if np.median(_border(grey)) < 0.5 else 1 - grey
     paper = np.median(_border(ink))
@@ -155,6 +169,7 @@ def opened_image(image) -> tuple[Image.Image, str]:
         if image.ndim != 2: raise MnistError(f"an array image must be 2-D (grey), not of shape {image.shape}")
         image = Image.fromarray(np.clip(image, 0, 255).astype(np.uint8))
     elif not isinstance(image, Image.Image): raise MnistError(f"cannot read an image from a {type(image).__name__}")
+    else: _refuse_odd(name, image)
     w, h = image.size
     if min(w, h) < _MIN_SIDE: raise MnistError(f"{name} is {w}x{h} pixels, too small to hold a digit")
     return image, name

@@ -61,6 +61,23 @@ def png_claiming(width:int, height:int) -> bytes:
     return (b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', width, height, 8, 0, 0, 0, 0))
             + chunk(b'IDAT', zlib.compress(b'\x00' * 100)) + chunk(b'IEND', b''))
 
+def hostile_files(folder:Path) -> dict:
+    "Odd image files made from the shipped seven.png in `folder`: name -> (the one-line error, or None; the digit, or None)."
+    import numpy as np
+    from PIL import Image
+    seven = Image.open(ROOT/'mnist_digits'/'examples'/'seven.png').convert('L')
+    grey = np.asarray(seven, dtype=np.float32) / 255
+    (folder/'postscript.png').write_bytes(b'%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 28 28\n0 0 moveto 28 28 lineto stroke\n')
+    seven.convert('RGB').convert('LAB').save(folder/'lab.tif')
+    Image.new('L', seven.size, 255).save(folder/'animated.gif', save_all=True, append_images=[seven])  # a blank first frame
+    nan = grey.copy(); nan[0, 0] = np.nan; Image.fromarray(nan).save(folder/'nan.tif')
+    Image.fromarray(grey).save(folder/'float.tif')  # floats 0..1
+    exif = Image.Exif(); exif[0x0112] = 6  # a phone's photo: stored on its side, shown upright
+    seven.rotate(90, expand=True).save(folder/'phone.jpg', exif=exif.tobytes(), quality=95)
+    return {'postscript.png': ('is not an image Pillow can read', None), 'lab.tif': ('colour mode LAB', None),
+            'animated.gif': ('several frames', None), 'nan.tif': ('holds NaN', None),
+            'float.tif': (None, 7), 'phone.jpg': (None, 7)}
+
 def free_port() -> int:
     "A loopback TCP port nobody is listening on."
     with socket.socket() as s: s.bind(('127.0.0.1', 0)); return s.getsockname()[1]

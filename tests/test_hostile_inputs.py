@@ -1,0 +1,18 @@
+"""Hostile and awkward inputs on the command line: each file gets its answer or one line, and the others still get theirs."""
+import json
+from conftest import ROOT, cli, hostile_files
+
+SHIPPED = ROOT/'mnist_digits'/'examples'
+
+def test_each_odd_file_gets_its_line_and_the_good_ones_their_answer(tmp_path):
+    hostile = hostile_files(tmp_path)
+    (tmp_path/'seven.png').write_bytes((SHIPPED/'seven.png').read_bytes())
+    for command in ('predict', 'read'):
+        proc = cli(command, *hostile, 'seven.png', '--json', cwd=tmp_path)
+        assert proc.returncode == 1, proc.stderr  # some files could not be read
+        answers = {a['file']: a for a in json.loads(proc.stdout)}
+        assert answers['seven.png'].get('digit', answers['seven.png'].get('number')) in (7, '7'), answers['seven.png']
+        for name, (message, digit) in hostile.items():
+            if message: assert message in answers[name]['error'], (command, answers[name])
+            else: assert str(answers[name].get('digit', answers[name].get('number'))) == str(digit), (command, answers[name])
+        assert 'Traceback' not in proc.stderr, proc.stderr
