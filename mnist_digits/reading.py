@@ -217,6 +217,8 @@ def _read_cuts(ink:np.ndarray, box:tuple, height:float, model) -> list:
         if 0.2 * height <= b - a <= 1.4 * height and ink[y0:y1, x0 + a : x0 + b].any()
     ]
     if not pairs: return []
+    if len(pairs) > 40 * _pieces(box, height):  # a comb or a texture: digits give under 30 a digit
+        return _cuts(ink, box, _pieces(box, height))
     path = _best_path(edges, _piece_scores(ink, box, pairs, height, model))
     return (
         [x0 + c for c in path[:-1]] if path is not None else _cuts(ink, box, _pieces(box, height))
@@ -250,23 +252,24 @@ def split_wide(
     return [piece for box in boxes for piece in _split_box(ink, box, height, model)]
 
 # %% ../nbs/08_reading.ipynb #678be41a
+def _marks(ink:np.ndarray) -> list:
+    "The boxes of the marks in `ink`: its blobs, stacked ones merged, fragments attached."
+    return attach_fragments(ink, merge_stacked(components(ink)[1]))
+
+# %% ../nbs/08_reading.ipynb #b7d1c2e9
 def digit_boxes(
     ink: np.ndarray,  # ink in 0..1, paper 0, as ink_of returns it
     model=None,  # cut touching digits where this model reads the pieces best; None: by width
 ) -> list:
     "One box `(x0, y0, x1, y1)` per digit of a number in `ink`, left to right."
-    return [
-        tuple(map(int, b))
-        for b in split_wide(ink, attach_fragments(ink, merge_stacked(components(ink)[1])), model)
-    ]
+    return [tuple(map(int, b)) for b in split_wide(ink, _marks(ink), model)]
 
 # %% ../nbs/08_reading.ipynb #a75c0c1f
-def _owned(labels:np.ndarray, blobs:list, box:tuple) -> list:
-    "Labels whose ink belongs to `box`: half or more of it lies inside, or `box` was cut out of the blob."
+def _owned(labels:np.ndarray, blobs:list, total:np.ndarray, box:tuple) -> list:
+    "Labels whose ink belongs to `box`: half or more of their `total` pixels lie inside, or `box` was cut out of the blob."
 
     x0, y0, x1, y1 = box
     inside = np.bincount(labels[y0:y1, x0:x1].ravel(), minlength=len(blobs) + 1)
-    total = np.bincount(labels.ravel(), minlength=len(blobs) + 1)
     def cut_from(i):
         rows, cols = blobs[i - 1]
         return cols.start <= x0 and x1 <= cols.stop and rows.start <= y0 and y1 <= rows.stop
@@ -280,9 +283,10 @@ def digit_crops(ink:np.ndarray, boxes:list) -> list:
     "Each box's own ink, centred MNIST-style: a 28x28 uint8 image per box."
     labels, _ = components(ink)
     blobs, crops = ndimage.find_objects(labels), []
+    total = np.bincount(labels.ravel(), minlength=len(blobs) + 1)  # each blob's pixels, counted once
     for x0, y0, x1, y1 in boxes:
         piece = np.where(
-            np.isin(labels[y0:y1, x0:x1], _owned(labels, blobs, (x0, y0, x1, y1))),
+            np.isin(labels[y0:y1, x0:x1], _owned(labels, blobs, total, (x0, y0, x1, y1))),
             ink[y0:y1, x0:x1],
             0,
         )
@@ -291,10 +295,15 @@ def digit_crops(ink:np.ndarray, boxes:list) -> list:
 
 # %% ../nbs/08_reading.ipynb #4f02b5f3
 MAX_MARKS = 200  # more blobs of ink than this is a texture or a page of text, not a number
+MAX_DIGITS = 40  # marks as wide as more digits than this are a line or a texture: never cut into pieces
 
 def _read_ink(ink:np.ndarray, model, abstain:bool) -> tuple[dict, list]:
     "What `read_number` returns for the number in `ink`, and the 28x28 crops the model saw."
-    boxes = digit_boxes(ink, model)
+    marks = _marks(ink)
+    height = max(b[3] - b[1] for b in marks)
+    if (wide := sum(_pieces(b, height) for b in marks)) > MAX_DIGITS:
+        return {'number': None, 'digits': [], 'reason': f'as wide as {wide} digits: too long to be a number'}, []
+    boxes = [tuple(map(int, b)) for b in split_wide(ink, marks, model)]
     crops = digit_crops(ink, boxes)
     answers = predict_mnist(np.stack(crops), model, guard=True if abstain else None)
     digits = [{**a._asdict(), 'box': list(box)} for a, box in zip(answers, boxes)]

@@ -16,3 +16,11 @@ def test_each_odd_file_gets_its_line_and_the_good_ones_their_answer(tmp_path):
             if message: assert message in answers[name]['error'], (command, answers[name])
             else: assert str(answers[name].get('digit', answers[name].get('number'))) == str(digit), (command, answers[name])
         assert 'Traceback' not in proc.stderr, proc.stderr
+
+def test_a_long_thin_line_is_refused_at_once(tmp_path):
+    from PIL import Image, ImageDraw
+    line = Image.new('L', (4000, 40), 255); ImageDraw.Draw(line).line([(5, 20), (3995, 20)], fill=0, width=1)
+    line.save(tmp_path/'line.png')
+    proc = cli('read', 'line.png', '--json', cwd=tmp_path)
+    answer = json.loads(proc.stdout)[0]
+    assert answer['number'] is None and answer['reason'].endswith('too long to be a number'), answer
