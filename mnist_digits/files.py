@@ -48,6 +48,13 @@ def _swap_folder(new:Path, path:Path):
     except OSError: os.replace(old, path); raise  # the old folder back where it was
     _discard(old)
 
+# %% ../nbs/00_files.ipynb #cd0ecd13
+def _fsync(path:Path):
+    "Flush `path` (a file, or a folder's list of names) from the system's cache to the disk."
+    fd = os.open(path, os.O_RDONLY)
+    try: os.fsync(fd)
+    finally: os.close(fd)
+
 # %% ../nbs/00_files.ipynb #44cf75e1
 def atomic_write(path:Path, # the file (or folder) to write
                  write, # called with a temporary path beside path; writes the content there
@@ -59,8 +66,10 @@ def atomic_write(path:Path, # the file (or folder) to write
     try:
         write(tmp)
         _usual_permissions(tmp, folder)  # again: a writer may replace the file (safetensors does)
+        for f in [*tmp.iterdir(), tmp] if folder else [tmp]: _fsync(f)
         if folder and path.is_dir(): _swap_folder(tmp, path)
         else: os.replace(tmp, path)
+        _fsync(path.parent)
     finally: _discard(tmp)
     return path
 
