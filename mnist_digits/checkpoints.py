@@ -4,7 +4,7 @@
 
 # %% ../nbs/02a_checkpoints.ipynb #19d3e12d
 from __future__ import annotations
-import contextlib, datetime, hashlib, json, os, platform, shutil
+import contextlib, datetime, hashlib, inspect, json, os, platform, shutil
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +13,7 @@ from torch import nn
 
 from .data import MNIST_FILES, MNIST_MEAN, MNIST_STD
 from .files import MnistError, atomic_write
-from .model import arch_name, build_model
+from .model import ARCHITECTURES, arch_name, build_model
 
 # %% auto #0
 __all__ = ['checkpoint_paths', 'save_model', 'read_meta', 'load_model', 'newest_model', 'find_model']
@@ -98,6 +98,23 @@ def save_model(model:nn.Module, # the network to save
         previous.unlink(missing_ok=True)
     return weights
 
+# %% ../nbs/02a_checkpoints.ipynb #8eb7cc93
+def _invalid(meta_path:Path, why:str) -> MnistError:
+    return MnistError(f"{meta_path} is not a valid checkpoint description ({why}): train the model again or restore it")
+
+# %% ../nbs/02a_checkpoints.ipynb #453e38cc
+def _check_fields(meta:dict, meta_path:Path):
+    "Raise unless `meta`'s arch_kwargs are its builder's keywords with plain values, and its thresholds in 0..1."
+    kwargs = meta.get('arch_kwargs', {})
+    if not isinstance(kwargs, dict): raise _invalid(meta_path, 'arch_kwargs must be an object')
+    if unknown := sorted(set(kwargs) - set(inspect.signature(ARCHITECTURES[arch_name(meta['arch'])]).parameters)):
+        raise _invalid(meta_path, f'{meta["arch"]} takes no {", ".join(unknown)}')
+    plain = lambda v: isinstance(v, (int, float)) or (isinstance(v, list) and all(isinstance(i, int) for i in v))
+    if not all(map(plain, kwargs.values())): raise _invalid(meta_path, 'arch_kwargs must be numbers or lists of them')
+    for key in ('threshold', 'guard_threshold'):
+        if key in meta and not (isinstance(meta[key], (int, float)) and 0 <= meta[key] <= 1):
+            raise _invalid(meta_path, f'{key} must be a number from 0 to 1')
+
 # %% ../nbs/02a_checkpoints.ipynb #140696dd
 def read_meta(path) -> dict:
     "The JSON description of the checkpoint `path`, checked for the fields a model needs."
@@ -115,11 +132,24 @@ def read_meta(path) -> dict:
     if meta.get('format', _CHECKPOINT_FORMAT) != _CHECKPOINT_FORMAT:
         raise MnistError(f"{meta_path} is in format {meta['format']!r}, from a newer mnist_digits: "
                          "upgrade mnist_digits to load it")
+    if not isinstance(meta['arch'], str): raise _invalid(meta_path, 'arch must be a name')
     try: arch_name(meta['arch'])
     except MnistError:
         raise MnistError(f"{meta_path} names unknown architecture {meta['arch']!r}: "
                          "it needs a newer mnist_digits") from None
+    _check_fields(meta, meta_path)
     return meta
+
+# %% ../nbs/02a_checkpoints.ipynb #8bdac074
+def _built_to_fit(meta:dict, state:dict, weights:Path) -> nn.Module:
+    "The network `meta` describes, built once a skeleton (no memory) has the shapes of the tensors in `state`."
+    kwargs, misfit = meta.get('arch_kwargs', {}), f"{weights} does not fit architecture {meta['arch']!r}"
+    try:
+        with torch.device('meta'): skeleton = build_model(meta['arch'], **kwargs)
+    except (TypeError, ValueError, RuntimeError) as e: raise MnistError(f"{misfit}: {e}") from None
+    if {k: v.shape for k, v in skeleton.state_dict().items()} != {k: v.shape for k, v in state.items()}:
+        raise MnistError(f"{misfit}: its tensors have other names or shapes")
+    return build_model(meta['arch'], **kwargs)
 
 # %% ../nbs/02a_checkpoints.ipynb #ee6fc5e9
 def _read_weights(weights:Path, meta_path:Path, meta:dict) -> dict:
@@ -150,7 +180,7 @@ def load_model(path, # NAME, NAME.json or NAME.safetensors
     weights, meta_path = checkpoint_paths(path)
     meta = read_meta(path)
     state = _read_weights(weights, meta_path, meta)
-    model = build_model(meta['arch'], **meta.get('arch_kwargs', {}))
+    model = _built_to_fit(meta, state, weights)
     try: model.load_state_dict(state)
     except RuntimeError as e:
         why = str(e).splitlines()[0]

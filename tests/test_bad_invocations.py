@@ -26,6 +26,12 @@ def _future(d):
     meta = json.loads((d/'models'/'fast.json').read_text()); meta['format'] = 'mnist_digits checkpoint 9'
     (d/'models'/'fast.json').write_text(json.dumps(meta))
 def _broken_json(d): (d/'models'/'fast.json').write_text('{"arch": ')
+def _crafted(**fields):
+    "A setup that rewrites fields of models/fast.json (a crafted checkpoint: its weights are untouched)."
+    def setup(d):
+        meta = json.loads((d/'models'/'fast.json').read_text()); meta.update(fields)
+        (d/'models'/'fast.json').write_text(json.dumps(meta))
+    return setup
 def _damaged_resume(d):
     for suffix in ('safetensors', 'json'): shutil.copy(d/'models'/f'fast.{suffix}', d/'models'/f'fast.resume.{suffix}')
     (d/'models'/'fast.resume.json').write_text('{"settings": {"arch": ')
@@ -74,6 +80,10 @@ CASES = [
     (['evaluate', '--models-dir', 'empty'], lambda d: (d/'empty').mkdir(), 2, 'no model in empty/'),
     (['evaluate'], _future, 2, 'from a newer mnist_digits: upgrade'),
     (['evaluate'], _broken_json, 2, 'not valid JSON'),
+    (['evaluate'], _crafted(arch_kwargs={'widths': [10**12]}), 2, 'does not fit architecture'),
+    (['evaluate'], _crafted(arch_kwargs={'hidden': [10**12]}), 2, 'fast_cnn takes no hidden'),
+    (['evaluate'], _crafted(arch=['fast_cnn']), 2, 'arch must be a name'),
+    (['predict', 'seven.png', '--model', 'models/fast'], _crafted(guard_threshold='0.9'), 2, 'guard_threshold must be a number'),
     (['evaluate'], _report, 2, 'fast_report already exists: name another folder with --report-dir, or --overwrite'),
     (['evaluate', '--report-dir', 'notes.txt'], _file('notes.txt'), 2, 'notes.txt is a file, not a folder'),
     (['evaluate', '--report-dir', '/proc/nope/report'], None, 2, 'cannot write in /proc/nope'),
