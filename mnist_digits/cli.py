@@ -276,13 +276,15 @@ def _answer_line(r:dict) -> str:
 
 # %% ../nbs/10_cli.ipynb #10d66a4c
 def _print_answers(results:list, command:str, line, as_json:bool) -> int:
-    "Print `line` of each file's answer (errors on standard error), or a JSON list; 1 if any file failed."
+    "Print `line` of each file's answer (errors on standard error), or a JSON list; 1 if any file or picture failed."
     if as_json: print(json.dumps(results))
     else:
         for r in results:
             if 'error' in r: print(f"mnist-digits {command}: error: {r['error']}", file=sys.stderr)  # names the file
             else: print(line(r))
-    return 1 if any('error' in r for r in results) else 0
+    unsaved = next((r['shown_error'] for r in results if 'shown_error' in r), None)
+    if unsaved: print(f"mnist-digits {command}: {unsaved}", file=sys.stderr)  # once, after the answers
+    return 1 if unsaved or any('error' in r for r in results) else 0
 
 # %% ../nbs/10_cli.ipynb #c8f16563
 def _run_predict(args) -> int:

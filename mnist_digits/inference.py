@@ -199,6 +199,13 @@ def check_show_dir(folder, planned:list, overwrite:bool):
             " name another --show folder, or --overwrite to replace them"
         )
 
+# %% ../nbs/06a_inference.ipynb #a3cb0bdd
+def _shown(save, folder) -> dict:
+    "`{'shown': save()}`, or `{'shown_error': why}` if the disk refuses: pictures never cost the answers."
+    try: return {'shown': save()}
+    except OSError as e:
+        return {'shown_error': f"could not write the 28x28 pictures in {folder} ({e.strerror or e}); the answers stand"}
+
 # %% ../nbs/06a_inference.ipynb #b3cbdeaa
 def _prepared(files:list) -> tuple[list, list, list]:
     "Results per file (error, or not a digit if blank); those still to predict, and their 28x28 arrays."
@@ -232,7 +239,7 @@ def predict_files(paths, # image files and folders of images
     for result, prediction, array in zip(good, answers, arrays):
         result.update(prediction._asdict())
         if show_dir is not None:
-            result['shown'] = str(save_seen(array, Path(show_dir), Path(result['file'])))
+            result.update(_shown(lambda: str(save_seen(array, Path(show_dir), Path(result['file']))), show_dir))
     return results
 
 # %% ../nbs/06a_inference.ipynb #68ea672b

@@ -16,6 +16,7 @@ from .files import MnistError
 from .preprocessing import BlankImage, center_digit, ink_of, opened_image
 from mnist_digits.inference import (
     BLANK,
+    _shown,
     as_model,
     check_show_dir,
     image_files,
@@ -341,9 +342,8 @@ def _read_file(path:Path, model, abstain:bool, show_dir) -> dict:
     try:result, crops = _read(path, model, abstain)
     except MnistError as e: return {'file': str(path), 'error': str(e)}
     if show_dir is not None:
-        result['shown'] = [
-            str(save_seen(c, Path(show_dir), path, f'.digit{i + 1}')) for i, c in enumerate(crops)
-        ]
+        save = lambda: [str(save_seen(c, Path(show_dir), path, f'.digit{i + 1}')) for i, c in enumerate(crops)]
+        result.update(_shown(save, show_dir))
     return {'file': str(path), **result}
 
 # %% ../nbs/08_reading.ipynb #7c6d943f

@@ -24,3 +24,24 @@ def test_a_long_thin_line_is_refused_at_once(tmp_path):
     proc = cli('read', 'line.png', '--json', cwd=tmp_path)
     answer = json.loads(proc.stdout)[0]
     assert answer['number'] is None and answer['reason'].endswith('too long to be a number'), answer
+
+def _disk_full_at(nbytes):
+    "For a child process: writes past `nbytes` fail (EFBIG), as on a full disk."
+    import resource, signal
+    def limit():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (nbytes, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+    return limit
+
+def test_show_onto_a_full_disk_still_prints_the_answers(tmp_path):
+    import subprocess
+    from conftest import SCRIPT
+    (tmp_path/'seven.png').write_bytes((SHIPPED/'seven.png').read_bytes())
+    for command, answer in (('predict', 'seven.png: 7 ('), ('read', 'seven.png: 7')):
+        proc = subprocess.run([SCRIPT, command, 'seven.png', '--show', 'seen'], cwd=tmp_path, capture_output=True, text=True,
+                              preexec_fn=_disk_full_at(100), timeout=120)
+        assert proc.returncode == 1 and 'Traceback' not in proc.stderr, proc.stderr
+        assert proc.stdout.startswith(answer), proc.stdout
+        assert proc.stderr.strip().splitlines()[-1] == (f'mnist-digits {command}: could not write the 28x28 pictures in seen '
+                                                        '(File too large); the answers stand'), proc.stderr
+        assert not any((tmp_path/'seen').iterdir())  # nothing half-written
