@@ -148,3 +148,13 @@ def measure(path:Path|None=None) -> dict:
 
 if __name__ == '__main__':
     print(json.dumps(measure(Path(sys.argv[1]) if len(sys.argv) > 1 else None), indent=1))
+
+def test_a_failed_read_is_said_and_the_next_stroke_is_read(browser, site_url):
+    page, _ = open_page(browser, site_url)
+    page.evaluate("""() => { const real = mnistDigits.toMnist;  // the next read fails once, as a page out of memory would
+                             mnistDigits.toMnist = () => { mnistDigits.toMnist = real; throw new Error('out of memory'); }; }""")
+    draw(page, SEVEN)
+    page.wait_for_function("document.getElementById('verdict').textContent.startsWith('Could not read')", timeout=60_000)
+    assert page.locator('#verdict').inner_text() == 'Could not read the drawing (out of memory): draw again'
+    last = answer_after(page, lambda: (clear(page), draw(page, SEVEN)), 2)
+    assert last['result']['digit'] == 7, last['verdict']

@@ -330,6 +330,7 @@
       for (const a of edges) for (const b of edges)
         if (0.2 * height <= b - a && b - a <= 1.4 * height && region(ink, w, [x0 + a, y0, x0 + b, y1]).some(v => v > 0)) pairs.push([a, b]);
       if (!pairs.length) return [];
+      if (pairs.length > 40 * pieces(box, height)) return evenCuts(ink, w, box, pieces(box, height));  // a comb
       const path = bestPath(edges, await this.scores(ink, w, box, pairs, height));
       return path !== null ? path.slice(0, -1).map(c => x0 + c) : evenCuts(ink, w, box, pieces(box, height));
     }
