@@ -17,6 +17,7 @@ from PIL import Image
 
 from .files import MnistError, atomic_write, writable_folder
 from .inference import as_model, predict_files
+from .preprocessing import _MAX_PIXELS
 from .checkpoints import checkpoint_paths, find_model
 from .reading import read_files
 
@@ -166,14 +167,13 @@ def _respond(sketch, upload, mode:str, source:str, model) -> tuple:
 
 # %% ../nbs/09_app.ipynb #e9960fbe
 def _wire(inputs:list, outputs:list, tabs:tuple, model):
-    "Answer again when the drawing, the upload, the switch or the open tab changes."
+    "Answer again when the drawing, the upload, the switch or the open tab changes: the latest state, last."
     sketch, upload, mode, source = inputs
-    respond = partial(_respond, model=model)
+    answer = dict(fn=partial(_respond, model=model), inputs=inputs, outputs=outputs, api_visibility='private',
+                  concurrency_id='answer', concurrency_limit=1)  # in the order asked: the last state is answered last
     for tab, name in zip(tabs, ('sketch', 'upload')):
-        tab.select(partial(str, name), None, source, api_visibility='private').then(
-            respond, inputs, outputs, api_visibility='private')
-    for component in (sketch, upload, mode):
-        component.change(respond, inputs, outputs, api_visibility='private')
+        tab.select(partial(str, name), None, source, api_visibility='private').then(**answer)
+    gr.on([sketch.change, upload.change, mode.change], **answer)
 
 # %% ../nbs/09_app.ipynb #9c78d53c
 def _api_answer(path, model, mode:str) -> dict:
@@ -197,8 +197,9 @@ _KEEP_UPLOADS = (
 def make_app(model=None, # a module, a checkpoint path, or None (see choose_model)
              models_dir='models',
             ) -> gr.Blocks:
-    "The draw-a-digit page and its API, answering with `model`; analytics off."
+    "The draw-a-digit page and its API, answering with `model`; analytics off; two answers at a time, 64 waiting."
     model = as_model(model, models_dir)
+    Image.MAX_IMAGE_PIXELS = _MAX_PIXELS // 2  # Pillow refuses twice this: Gradio's own decoding stops at our cap
     with gr.Blocks(title='mnist_digits: draw a digit', analytics_enabled=False,
                    delete_cache=_KEEP_UPLOADS) as demo:
         gr.Markdown(_INTRO)
@@ -208,7 +209,7 @@ def make_app(model=None, # a module, a checkpoint path, or None (see choose_mode
             with gr.Column(): outputs = _outputs(_BLANK_CANVAS)
         _wire([sketch, upload, mode, source], outputs, (draw, upload_tab), model)
         _api(model)
-    return demo
+    return demo.queue(max_size=64, default_concurrency_limit=2)  # a 2-core machine; the 65th waiting is told so
 
 # %% ../nbs/09_app.ipynb #e7e343f6
 def _check_port(host:str, port:int):

@@ -22,6 +22,7 @@ _MAX_PIXELS = (
 )
 _MIN_SIDE = 8  # smaller images cannot hold a recognisable digit
 _FORMATS = ('PNG', 'JPEG', 'BMP', 'GIF', 'TIFF', 'WEBP')  # the only formats opened: never PostScript or PDF
+_WORK_PIXELS = 4_000_000  # larger pictures are shrunk before any arithmetic: memory stays bounded
 _MODES = {'1', 'L', 'P', 'RGB', 'RGBA', 'RGBX', 'CMYK', 'YCbCr', 'LA', 'PA', 'La', 'RGBa',
           'I', 'I;16', 'I;16B', 'I;16L', 'I;16N', 'F'}  # the modes Pillow turns into grey levels
 
@@ -49,14 +50,15 @@ def _decode(path:Path) -> Image.Image:
     "Decode the image file `path` with Pillow; every failure is an `MnistError` naming the file."
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter('error', Image.DecompressionBombWarning)
+            warnings.simplefilter('ignore', Image.DecompressionBombWarning)  # _refuse_huge decides
             image = Image.open(path, formats=_FORMATS); _refuse_huge(path, image); _refuse_odd(path, image)
             image.load(); ImageOps.exif_transpose(image, in_place=True)  # upright, as viewers show it
     except MnistError: raise
     except UnidentifiedImageError:
         raise MnistError(f"{path} is not an image Pillow can read: give a PNG, JPEG, BMP, GIF, TIFF or WebP file") from None
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
-        raise MnistError(f"{path} is too large to decode safely ({e})") from None
+    except Image.DecompressionBombError:  # more than twice Pillow's MAX_IMAGE_PIXELS: refused by Image.open
+        raise MnistError(f"{path} claims too many pixels to decode safely (a decompression bomb?): "
+                         "scale the image down first") from None
     except (OSError, SyntaxError, ValueError, EOFError) as e:
         raise MnistError(f"{path} is damaged or truncated ({e}): export the image again") from None
     return image
@@ -88,7 +90,7 @@ def _grey_and_alpha(image:Image.Image, name:str='image') -> tuple[np.ndarray, np
         return a / (1. if a.max() <= 1 else 255. if a.max() <= 255 else 65535.), None
     if image.mode in ('RGBA', 'LA', 'PA', 'La', 'RGBa') or 'transparency' in image.info:
         rgba = image.convert('RGBA')
-        alpha = np.asarray(rgba, dtype=np.float64)[..., 3] / 255
+        alpha = np.asarray(rgba.getchannel('A'), dtype=np.float64) / 255  # one channel, not four
         if alpha.min() < 0.99: return np.asarray(rgba.convert('L'), dtype=np.float64) / 255, alpha
         image = rgba.convert('RGB')
     if image.mode == 'CMYK': image = image.convert('RGB')
@@ -160,6 +162,14 @@ def center_digit(ink:np.ndarray) -> np.ndarray:
     canvas = np.zeros((28, 28)); canvas[top:top+h, left:left+w] = small
     return (canvas * 255).round().astype(np.uint8)
 
+# %% ../nbs/06_preprocessing.ipynb #7893db40
+def _shrunk(image:Image.Image) -> Image.Image:
+    "`image` reduced by a whole factor (averaging blocks) to at most _WORK_PIXELS pixels; smaller ones as they are."
+    factor = int(np.ceil(np.sqrt(image.width * image.height / _WORK_PIXELS)))
+    if factor <= 1: return image
+    modes = {'1': 'L', 'P': 'RGBA', 'I;16': 'I', 'I;16B': 'I', 'I;16L': 'I', 'I;16N': 'I'}  # what reduce takes
+    return image.convert(modes.get(image.mode, image.mode)).reduce(factor)
+
 # %% ../nbs/06_preprocessing.ipynb #da823ab2
 def opened_image(image) -> tuple[Image.Image, str]:
     "`image` (a path, PIL image or 2-D array) as a PIL image that can hold a digit; its name for errors."
@@ -172,7 +182,7 @@ def opened_image(image) -> tuple[Image.Image, str]:
     else: _refuse_odd(name, image)
     w, h = image.size
     if min(w, h) < _MIN_SIDE: raise MnistError(f"{name} is {w}x{h} pixels, too small to hold a digit")
-    return image, name
+    return _shrunk(image), name
 
 # %% ../nbs/06_preprocessing.ipynb #511a8ecf
 def to_mnist(image, # a path, a PIL image, or a 2-D array (grey, 0..255)

@@ -74,6 +74,14 @@ def test_blank_page_bomb_and_junk(server, tmp_path):
         answer = client.predict(handle_file(tmp_path/name), api_name='/predict')
         assert answer['digit'] == 7 and answer == cli_json('predict', tmp_path/name), answer
 
+def test_a_forty_megapixel_png_costs_bounded_memory(server, tmp_path):
+    from test_hostile_inputs import forty_megapixels
+    answer = server['client'].predict(handle_file(forty_megapixels(tmp_path/'big.png')), api_name='/predict')
+    assert answer['digit'] == 7, answer
+    status = Path(f"/proc/{server['proc'].pid}/status").read_text()
+    peak = int(next(l for l in status.splitlines() if l.startswith('VmHWM:')).split()[1])  # KB, the server's peak so far
+    assert peak < 2_000_000, f'the server peaked at {peak / 1e6:.2f} GB'  # Gradio and torch: about 1 GB
+
 def test_upload_limit(server, tmp_path):
     big = tmp_path/'big.png'
     Image.frombytes('L', (1200, 1200), os.urandom(1200 * 1200)).save(big)  # noise does not compress: over 1 MB

@@ -100,6 +100,20 @@ def test_click_an_example(browser, url):
                           'Not a digit: it does not look like a digit')
     assert letter.startswith('Not a digit: it does not look like a digit'), letter
 
+def test_examples_clicked_in_a_row_end_on_the_last(browser, url):
+    "Each example sets the picture and the mode: however the answers interleave, the page ends on the last click's."
+    page = open_page(browser, url)
+    answer_after(page, lambda: page.get_by_role('tab', name='Upload').click(), 'Nothing to read yet')
+    for _ in range(3):
+        number = answer_after(page, lambda: (page.get_by_text('seven.png').click(), page.get_by_text('number.png').click()),
+                              '2026: ')
+        assert number.startswith('2026: '), number
+        page.wait_for_timeout(1500)  # nothing later replaces it
+        assert page.locator('#verdict').inner_text().strip().startswith('2026: '), page.locator('#verdict').inner_text()
+        seven = answer_after(page, lambda: (page.get_by_text('number.png').click(), page.get_by_text('seven.png').click()),
+                             '7, ')
+        assert seven.startswith('7, '), seven
+
 def screenshot(path:Path):
     "The README's picture: the page after drawing a 7."
     from playwright.sync_api import sync_playwright
