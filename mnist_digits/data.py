@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_data.ipynb #3ebe3d72
 from __future__ import annotations
-import gzip, hashlib, json, os, shutil, sys, tempfile, urllib.error, urllib.request, zipfile, zlib
+import gzip, hashlib, json, os, shutil, sys, tempfile, urllib.error, urllib.parse, urllib.request, zipfile, zlib
 from pathlib import Path
 
 import numpy as np
@@ -66,15 +66,24 @@ def _find_file(folder:Path, # where to look
     return None
 
 # %% ../nbs/00_data.ipynb #6f3345f7
+_MAX_BYTES = 47_040_016  # the largest MNIST file (train-images), decompressed: no MNIST file, or .gz, is bigger
+
 def _read_content(path:Path, # a file, gzip-compressed or not
                  ) -> bytes:
-    "The decompressed bytes of `path`, gzip-compressed or not."
+    "The decompressed bytes of `path`, gzip-compressed or not; never more than `_MAX_BYTES` of them."
+    if Path(path).stat().st_size > _MAX_BYTES:
+        raise MnistError(f"{path} is larger than any MNIST file ({_MAX_BYTES:,} bytes): it is not MNIST; delete it")
     data = Path(path).read_bytes()
     if data[:2] != b'\x1f\x8b': return data
-    try: return gzip.decompress(data)
-    except (OSError, EOFError, gzip.BadGzipFile) as e:
-        msg = f"{path} is a damaged gzip file ({e}): delete it and download it again"
-        raise MnistError(msg) from None
+    unzip = zlib.decompressobj(wbits=31)  # gzip, decompressed only up to the cap: a gzip bomb stops there
+    try: content = unzip.decompress(data, _MAX_BYTES + 1)
+    except zlib.error as e:
+        raise MnistError(f"{path} is a damaged gzip file ({e}): delete it and download it again") from None
+    if len(content) > _MAX_BYTES:
+        raise MnistError(f"{path} decompresses to more than any MNIST file ({_MAX_BYTES:,} bytes): it is not MNIST; delete it")
+    if not unzip.eof:
+        raise MnistError(f"{path} is a damaged gzip file (it ends early): delete it and download it again")
+    return content
 
 # %% ../nbs/00_data.ipynb #a8f701a5
 def _verify_content(content:bytes, # decompressed bytes
@@ -98,24 +107,36 @@ def data_folder(path=None, # a folder the caller names, or None
     return Path('data'), True
 
 # %% ../nbs/00_data.ipynb #a0504b4d
-MIRRORS = [  # tried in turn; each serves <name>.gz
+MIRRORS = [  # tried in turn; each serves <name>.gz over HTTPS
     'https://ossci-datasets.s3.amazonaws.com/mnist/',
     'https://storage.googleapis.com/cvdf-datasets/mnist/',
-    'http://yann.lecun.com/exdb/mnist/',
 ]
+
+# %% ../nbs/00_data.ipynb #5b1546cb
+def _check_https(url:str):
+    "Raise unless `url` is HTTPS, or plain HTTP to this machine itself (a local mirror)."
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme != 'https' and not (parts.scheme == 'http' and parts.hostname in ('127.0.0.1', 'localhost')):
+        raise MnistError(f"{url} is not an HTTPS address: give HTTPS mirrors (plain HTTP only to this machine)")
 
 # %% ../nbs/00_data.ipynb #ef49b391
 def _fetch(url:str, dest:Path, timeout:float=30, progress:bool=True) -> Path:
-    "Stream `url` into `dest` (with a progress bar if `progress`); return `dest`."
+    "Stream `url` into `dest` (with a progress bar if `progress`), at most `_MAX_BYTES` of it; return `dest`."
+    _check_https(url)
     with urllib.request.urlopen(url, timeout=timeout) as response, open(dest, 'wb') as f:
+        _check_https(response.geturl())  # after any redirect
         size, chunk = int(response.headers.get('Content-Length') or 0), 1 << 16
+        if size > _MAX_BYTES: raise MnistError(f"{url} offers {size:,} bytes, more than any MNIST file: not MNIST")
         blocks = iter(lambda: response.read(chunk), b'')
         if progress:  # no bar object otherwise: fastprogress's console bar prints when made
             from fastprogress.fastprogress import progress_bar
             total = -(-size // chunk) if size else 'noinfer'
             blocks = progress_bar(blocks, total=total, leave=False)
             blocks.comment = url
-        for block in blocks: f.write(block)
+        for block in blocks:
+            if f.tell() + len(block) > _MAX_BYTES:
+                raise MnistError(f"{url} sends more than any MNIST file ({_MAX_BYTES:,} bytes): not MNIST")
+            f.write(block)
     return dest
 
 # %% ../nbs/00_data.ipynb #1d37b748
