@@ -15,6 +15,7 @@ with warnings.catch_warnings():  # Gradio's tqdm complains, in Jupyter, of a wid
     import gradio as gr
 from PIL import Image
 
+from . import __version__
 from .files import MnistError, atomic_write, writable_folder
 from .inference import as_model, predict_files
 from .preprocessing import _MAX_PIXELS
@@ -284,7 +285,7 @@ def _write_space_files(tmp:Path, weights:Path, meta:Path, package:str):
 def write_space(
     folder,  # a new or empty folder
     model,  # the checkpoint to serve (NAME, NAME.json or NAME.safetensors)
-    package: str = 'mnist_digits[app] @ git+https://github.com/mnist-digits/mnist_digits',  # pip's line
+    package: str = f'mnist_digits[app] @ git+https://github.com/mnist-digits/mnist_digits@{__version__}',  # pip's line: this release
 ) -> list[Path]:
     "Write a Hugging Face Space serving `model`: app.py, requirements.txt, README.md, the model's files."
     weights, meta = checkpoint_paths(find_model(model))

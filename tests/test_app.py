@@ -125,7 +125,9 @@ def test_space_folder_serves(tmp_path):
     assert subprocess.run([sys.executable, '-c', code], cwd=tmp_path).returncode == 0
     space = tmp_path/'space'
     assert sorted(p.name for p in space.iterdir()) == ['README.md', 'app.py', 'requirements.txt', 'seed.json', 'seed.safetensors']
-    assert (space/'requirements.txt').read_text().startswith('mnist_digits[app]')
+    import mnist_digits
+    assert (space/'requirements.txt').read_text() == (  # pinned to this release, never a moving branch
+        f'mnist_digits[app] @ git+https://github.com/mnist-digits/mnist_digits@{mnist_digits.__version__}\n')
     port = free_port()
     proc = subprocess.Popen([sys.executable, 'app.py'], cwd=space, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             env={**os.environ, 'GRADIO_SERVER_NAME': '127.0.0.1', 'GRADIO_SERVER_PORT': str(port)})
