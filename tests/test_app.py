@@ -70,6 +70,11 @@ def test_blank_page_bomb_and_junk(server, tmp_path):
             answer = client.predict(handle_file(tmp_path/name), api_name=f'/{command}')
             assert message in answer['error'] and answer == cli_json(command, tmp_path/name), answer
             assert '/' not in json.dumps(answer), answer  # no path of the server's in what a visitor sees
+    from PIL import ImageDraw
+    line = Image.new('L', (4000, 40), 255); ImageDraw.Draw(line).line([(5, 20), (3995, 20)], fill=0, width=1)
+    line.save(tmp_path/'line.png')
+    long = client.predict(handle_file(tmp_path/'line.png'), api_name='/read')  # refused before any cutting
+    assert long['reason'].endswith('too long to be a number') and long == cli_json('read', tmp_path/'line.png'), long
     for name in (n for n, (m, digit) in hostile.items() if digit is not None):  # odd but readable: read
         answer = client.predict(handle_file(tmp_path/name), api_name='/predict')
         assert answer['digit'] == 7 and answer == cli_json('predict', tmp_path/name), answer
