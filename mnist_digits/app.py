@@ -148,9 +148,9 @@ def _inputs() -> tuple:
                               label='Draw here')
     with gr.Tab('Upload') as upload_tab:
         upload = gr.File(file_types=['image'], type='filepath', label='A photo or scan')
-        gr.Examples([[str(_EXAMPLES/f), m] for f, m in _EXAMPLE_FILES.items()], [upload, mode],
-                    label='Examples: click one')
-    return mode, sketch, upload, draw, upload_tab
+        examples = gr.Examples([[str(_EXAMPLES/f), m] for f, m in _EXAMPLE_FILES.items()], [upload, mode],
+                               label='Examples: click one')
+    return mode, sketch, upload, draw, upload_tab, examples
 
 # %% ../nbs/09_app.ipynb #091b0e7b
 def _outputs(verdict:str) -> list:
@@ -167,14 +167,14 @@ def _respond(sketch, upload, mode:str, source:str, model) -> tuple:
     return _show_answer(sketch, mode, model, empty=_BLANK_CANVAS)
 
 # %% ../nbs/09_app.ipynb #e9960fbe
-def _wire(inputs:list, outputs:list, tabs:tuple, model):
-    "Answer again when the drawing, the upload, the switch or the open tab changes: the latest state, last."
+def _wire(inputs:list, outputs:list, tabs:tuple, examples:gr.Examples, model):
+    "Answer what the visitor did: drew, uploaded, flipped the switch, opened a tab, or clicked an example (once it is in)."
     sketch, upload, mode, source = inputs
-    answer = dict(fn=partial(_respond, model=model), inputs=inputs, outputs=outputs, api_visibility='private',
-                  concurrency_id='answer', concurrency_limit=1)  # in the order asked: the last state is answered last
+    answer = dict(fn=partial(_respond, model=model), inputs=inputs, outputs=outputs, api_visibility='private')
     for tab, name in zip(tabs, ('sketch', 'upload')):
         tab.select(partial(str, name), None, source, api_visibility='private').then(**answer)
-    gr.on([sketch.change, upload.change, mode.change], **answer)
+    gr.on([sketch.change, upload.upload, upload.clear, mode.input], **answer)  # a visitor's changes, not a program's
+    examples.load_input_event.then(**answer)  # the example's picture and mode, both in place
 
 # %% ../nbs/09_app.ipynb #9c78d53c
 def _api_answer(path, model, mode:str) -> dict:
@@ -206,9 +206,9 @@ def make_app(model=None, # a module, a checkpoint path, or None (see choose_mode
         gr.Markdown(_INTRO)
         source = gr.State('sketch')
         with gr.Row():
-            with gr.Column(): mode, sketch, upload, draw, upload_tab = _inputs()
+            with gr.Column(): mode, sketch, upload, draw, upload_tab, examples = _inputs()
             with gr.Column(): outputs = _outputs(_BLANK_CANVAS)
-        _wire([sketch, upload, mode, source], outputs, (draw, upload_tab), model)
+        _wire([sketch, upload, mode, source], outputs, (draw, upload_tab), examples, model)
         _api(model)
     return demo.queue(max_size=64, default_concurrency_limit=2)  # a 2-core machine; the 65th waiting is told so
 
