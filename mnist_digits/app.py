@@ -170,7 +170,8 @@ def _respond(sketch, upload, mode:str, source:str, model) -> tuple:
 def _wire(inputs:list, outputs:list, tabs:tuple, examples:gr.Examples, model):
     "Answer what the visitor did: drew, uploaded, flipped the switch, opened a tab, or clicked an example (once it is in)."
     sketch, upload, mode, source = inputs
-    answer = dict(fn=partial(_respond, model=model), inputs=inputs, outputs=outputs, api_visibility='private')
+    answer = dict(fn=partial(_respond, model=model), inputs=inputs, outputs=outputs, api_visibility='private',
+                  trigger_mode='always_last')  # asked again while an answer is on its way: answered after it
     for tab, name in zip(tabs, ('sketch', 'upload')):
         tab.select(partial(str, name), None, source, api_visibility='private').then(**answer)
     gr.on([sketch.change, upload.upload, upload.clear, mode.input], **answer)  # a visitor's changes, not a program's
