@@ -199,7 +199,6 @@ def check_show_dir(folder, planned:list, overwrite:bool):
             " name another --show folder, or --overwrite to replace them"
         )
 
-# %% ../nbs/06a_inference.ipynb #a3cb0bdd
 def _shown(save, folder) -> dict:
     "`{'shown': save()}`, or `{'shown_error': why}` if the disk refuses: pictures never cost the answers."
     try: return {'shown': save()}

@@ -36,7 +36,6 @@ def _refuse_huge(path:Path, image:Image.Image):
             "(a decompression bomb?): refusing to decode it; scale the image down first"
         )
 
-# %% ../nbs/06_preprocessing.ipynb #d316421b
 def _refuse_odd(name, image:Image.Image):
     "Raise if `image` holds several frames, or is in a mode without grey levels (LAB, HSV): header checks."
     if getattr(image, 'is_animated', False):
