@@ -16,6 +16,12 @@ py_versions = '3.10 3.11 3.12 3.13'.split()
 lic = licenses.get(cfg['license'].lower(), (cfg['license'], None))
 min_python = cfg['min_python']
 
+def req(name): return cfg.get(f'{name}_requirements', '').split()
+extras = {'train': req('train'),  # training, evaluation, fine-tuning, notebooks: pip install "mnist_digits[train]"
+          'app': req('app'),  # the Gradio app: pip install "mnist_digits[app]"
+          'onnx': req('onnx'),  # mnist-digits export: pip install "mnist_digits[onnx]"
+          'notebook': req('notebook')}  # draw() in JupyterLab: pip install "mnist_digits[notebook]"
+
 setuptools.setup(
     name=cfg['lib_name'],
     version=cfg['version'],
@@ -33,10 +39,7 @@ setuptools.setup(
     packages=setuptools.find_packages(include=[cfg['lib_path'], cfg['lib_path'] + '.*']),
     include_package_data=True,
     install_requires=cfg.get('requirements', '').split(),
-    extras_require={'app': cfg.get('app_requirements', '').split(),  # the Gradio demo: pip install "mnist_digits[app]"
-                    'onnx': cfg.get('onnx_requirements', '').split(),  # mnist-digits export: pip install "mnist_digits[onnx]"
-                    'notebook': cfg.get('notebook_requirements', '').split(),  # draw(): pip install "mnist_digits[notebook]"
-                    'dev': cfg.get('dev_requirements', '').split()},
+    extras_require={**extras, 'dev': sorted({r for reqs in extras.values() for r in reqs} | set(req('dev')))},
     python_requires='>=' + min_python,
     long_description=open('README.md', encoding='utf-8').read(),
     long_description_content_type='text/markdown',

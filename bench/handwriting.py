@@ -311,7 +311,7 @@ def report(out:Path):
     from mnist_digits.model import ShiftAverage, model_accuracy
     from mnist_digits.checkpoints import load_model
     from mnist_digits.data import load_mnist
-    from mnist_digits.inference import load_guard
+    from mnist_digits.runtime import load_guard
     sets, runs = load_sets(), json.loads(out.read_text())
     _, _, xt, yt = load_mnist()
     models = {name: load_model(ROOT/'data'/'variants'/name) for name in runs}
@@ -430,7 +430,7 @@ def reading_failures(model, digits:np.ndarray, labels:np.ndarray, n:int=1000, se
 
 def why_misread(model:str):
     "bench/results-reading-failures.json: why numbers of the handwriting-font digits are misread (mixed fonts, one font)."
-    from mnist_digits.inference import as_model
+    from mnist_digits.runtime import as_model
     sets, m = load_sets(), as_model(model)
     out = {f'{d}, {how}': reading_failures(m, *sets[d], per_font=per)
            for d in ['handwriting fonts', 'school fonts (judge)'] for how, per in [('digits of any fonts', None), ('one font a number', 30)]}
@@ -456,7 +456,7 @@ def ensemble(models:list, out:Path):
 def reading(models:list):
     "`read` on 1,000 numbers of 2 to 6 digits: MNIST test digits in each style, and neat numbers of two dev sets."
     from mnist_digits.reading import reading_accuracy, STYLES
-    from mnist_digits.inference import as_model
+    from mnist_digits.runtime import as_model
     sets = load_sets()
     dev = ['sklearn digits', 'handwriting fonts', 'school fonts (tune)', 'school fonts (judge)']
     print('| model | ' + ' | '.join(f'MNIST, {s}' for s in STYLES) + ' | ' + ' | '.join(f'{d}, neat' for d in dev) + ' |')

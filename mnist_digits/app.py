@@ -17,9 +17,10 @@ from PIL import Image
 
 from . import __version__
 from .files import MnistError, atomic_write, writable_folder
-from .inference import as_model, predict_files
+from .inference import predict_files
+from .runtime import load_recognizer
 from .preprocessing import _MAX_PIXELS
-from .checkpoints import checkpoint_paths, find_model
+from .checkpoints import checkpoint_paths, find_model, onnx_path
 from .reading import read_files
 
 # %% auto #0
@@ -39,7 +40,7 @@ def _public(result:dict, folder) -> dict:
 
 # %% ../nbs/09_app.ipynb #dae92c5e
 def _answer_file(path, # an image file
-                 model, # a digit model (a module)
+                 model, # a Recognizer (see load_recognizer)
                  mode:str='one digit', # 'one digit' or 'a number'
                 ) -> dict:
     "The command line's JSON object (`predict`, or `read` for 'a number') for `path`, without its folder."
@@ -117,7 +118,7 @@ _BLANK_CANVAS = (
 def _show_answer(
     image,  # an upload's path, the sketchpad's value (a dict with a 'composite' image), or None
     mode: str,  # 'one digit' or 'a number'
-    model,  # a digit model (a module)
+    model,  # a Recognizer (see load_recognizer)
     empty: str = _ASK,  # what to say when there is no image
 ) -> tuple:
     "What the page shows for `image`: the label's value, the verdict line, the picture(s) the model saw."
@@ -196,11 +197,11 @@ _KEEP_UPLOADS = (
     3600,
 )  # every 10 minutes, delete visitors' uploads and drawings older than an hour
 
-def make_app(model=None, # a module, a checkpoint path, or None (see choose_model)
+def make_app(model=None, # a Recognizer, a module, a checkpoint path, or None (see load_recognizer)
              models_dir='models',
             ) -> gr.Blocks:
     "The draw-a-digit page and its API, answering with `model`; analytics off; two answers at a time, 64 waiting."
-    model = as_model(model, models_dir)
+    model = load_recognizer(model, models_dir)
     Image.MAX_IMAGE_PIXELS = _MAX_PIXELS // 2  # Pillow refuses twice this: Gradio's own decoding stops at our cap
     with gr.Blocks(title='mnist_digits: draw a digit', analytics_enabled=False,
                    delete_cache=_KEEP_UPLOADS) as demo:
@@ -248,7 +249,7 @@ def serve(model=None, # as for make_app
           block:bool=True, # serve until interrupted; False returns at once, the server running in a thread
          ) -> gr.Blocks:
     "Serve the draw-a-digit app on http://host:port."
-    model = as_model(model, models_dir)
+    model = load_recognizer(model, models_dir)
     _check_port(host, port)
     demo = make_app(model)
     try: demo.launch(server_name=host, server_port=port, max_file_size=max_file_size, **_LAUNCH)
@@ -280,7 +281,8 @@ def _write_space_files(tmp:Path, weights:Path, meta:Path, package:str):
     (tmp/'app.py').write_text(_SPACE_APP.format(model=weights.name))
     (tmp/'requirements.txt').write_text(package + '\n')
     (tmp/'README.md').write_text(_SPACE_README.format(gradio=gr.__version__))
-    for f in (weights, meta): shutil.copy(f, tmp/f.name)
+    for f in (weights, meta, onnx_path(weights)):
+        if f.is_file(): shutil.copy(f, tmp/f.name)  # a checkpoint from before ONNX files reads through torch
 
 # %% ../nbs/09_app.ipynb #b1e48f6d
 def write_space(

@@ -7,7 +7,6 @@ from __future__ import annotations
 import argparse, contextlib, json, os, re, sys, time
 
 from .files import MnistError
-from .model import ARCHITECTURES
 from .checkpoints import find_model
 from .presets import DEFAULTS, PRESETS
 
@@ -19,7 +18,8 @@ def _add_recipe(p):
     "The flags of the recipe: preset, architecture, schedule, regularisation, seed."
     p.add_argument('--preset', default='handwriting', choices=list(PRESETS), help='recipe to start '
                    'from (default: handwriting, the classic CNN trained on varied handwriting)')
-    p.add_argument('--arch', help=f"architecture: {', '.join(ARCHITECTURES)} (default: the preset's)")
+    archs = ', '.join(dict.fromkeys(p['arch'] for p in PRESETS.values()))  # each architecture has a preset
+    p.add_argument('--arch', help=f"architecture: {archs} (default: the preset's)")
     p.add_argument('--epochs', type=int, help='number of epochs (a pretrained resnet first trains '
                    'its new head alone for one more)')
     p.add_argument('--lr', type=float, help='peak learning rate of the one-cycle schedule '
@@ -480,7 +480,7 @@ def _add_app(sub):
 # %% ../nbs/10_cli.ipynb #cc47810c
 def _run_app(args) -> int:
     "Serve the draw-a-digit app until Ctrl-C; return the exit code."
-    from mnist_digits.inference import choose_model
+    from mnist_digits.runtime import choose_model
     model = choose_model(args.model, args.models_dir)  # said before the two seconds of importing Gradio
     try: from mnist_digits.app import serve
     except ModuleNotFoundError as e:
@@ -510,7 +510,7 @@ def _add_export(sub):
 def _run_export(args) -> int:
     "Write the model (and guard) as ONNX files; print each one's path and size."
     from mnist_digits.export import export_onnx
-    from mnist_digits.inference import choose_model
+    from mnist_digits.runtime import choose_model
     model = choose_model(args.model, args.models_dir)
     out = args.onnx or f'{model.stem}.onnx'
     for path in export_onnx(model, out, None if args.no_guard else True, overwrite=args.overwrite):
@@ -551,6 +551,10 @@ def _say(line:str):
     print(line, file=sys.stderr)
 
 # %% ../nbs/10_cli.ipynb #2e8a3902
+# what a command may need beyond the base install (numpy, Pillow, scipy, onnxruntime), and the extra that brings it
+_EXTRAS = {**dict.fromkeys(['torch', 'torchvision', 'fastai', 'fastcore', 'fastprogress', 'safetensors', 'matplotlib'],
+                           'train'), 'gradio': 'app', 'onnx': 'onnx', 'onnxscript': 'onnx', 'anywidget': 'notebook'}
+
 def main(argv:list|None=None) -> int:
     "Run `mnist-digits` with `argv` (default: the command line); return the exit code."
     for stream in (sys.stdout, sys.stderr):  # a file name that is not UTF-8 prints escaped, not a traceback
@@ -560,6 +564,11 @@ def main(argv:list|None=None) -> int:
     except MnistError as e:
         _say(f'mnist-digits {args.command}: error: {e}')
         return e.exit_code
+    except ModuleNotFoundError as e:
+        if (extra := _EXTRAS.get((e.name or '').split('.')[0])) is None: raise
+        _say(f'mnist-digits {args.command}: error: it needs {e.name}, which is not installed: '
+             f'pip install "mnist_digits[{extra}]"')
+        return 2
     except KeyboardInterrupt:
         _say(f'mnist-digits {args.command}: interrupted')
         return 130

@@ -8,7 +8,6 @@ import gzip, hashlib, json, os, shutil, sys, tempfile, urllib.error, urllib.pars
 from pathlib import Path
 
 import numpy as np
-import torch
 from .files import MnistError, atomic_write, writable_folder
 
 # %% auto #0

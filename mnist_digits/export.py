@@ -7,58 +7,12 @@ from __future__ import annotations
 import contextlib, io, json, warnings
 from pathlib import Path
 
-import torch
-from torch import nn
-
-import mnist_digits
-from .data import MNIST_MEAN, MNIST_STD
-from .files import MnistError, atomic_write, writable_folder
-from .inference import as_model, choose_model, guard_threshold, load_guard
+from .checkpoints import _onnx_meta, _onnx_modules, _write_onnx
+from .files import MnistError, writable_folder
+from .runtime import _is_module, as_model, choose_model, guard_threshold, load_guard
 
 # %% auto #0
-__all__ = ['Probabilities', 'export_onnx']
-
-# %% ../nbs/11_export.ipynb #c725006a
-class Probabilities(nn.Module):
-    "`net` between its normalisation and a softmax: grey levels (N, 28, 28) in, probabilities out."
-    def __init__(self, net:nn.Module): # a network from the Models chapter, loaded by load_model
-        super().__init__()
-        norm = getattr(net, 'meta', {}).get('normalization', {'mean': MNIST_MEAN, 'std': MNIST_STD})
-        self.net, self.mean, self.std = net.eval(), norm['mean'], norm['std']
-    def forward(self, images):
-        return torch.softmax(self.net(((images / 255 - self.mean) / self.std)[:, None]), 1)
-
-# %% ../nbs/11_export.ipynb #9d797813
-def _onnx_modules():
-    "The `onnx` module, once we know the exporter's packages are installed."
-    try:
-        import onnx, onnxscript  # noqa: F401
-    except ImportError as e:
-        raise MnistError(f'ONNX export needs onnx and onnxscript ({e.name} is missing): '
-                         'pip install "mnist_digits[onnx]"') from None
-    return onnx
-
-# %% ../nbs/11_export.ipynb #b6d1852c
-def _write_onnx(net:nn.Module, out:Path, meta:dict) -> Path:
-    "`Probabilities(net)` as one ONNX file at `out`, written whole or not at all, with `meta`."
-    onnx, example, n = _onnx_modules(), torch.zeros(2, 28, 28), torch.export.Dim('n')
-    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():  # progress lines
-        warnings.simplefilter('ignore')
-        program = torch.onnx.export(Probabilities(net), (example,), dynamo=True,
-                                    external_data=False, dynamic_shapes=({0: n},),
-                                    input_names=['images'], output_names=['probabilities'])
-    proto = program.model_proto  # a new one at each access
-    text = {k: v if isinstance(v, str) else json.dumps(v) for k, v in meta.items()}
-    onnx.helper.set_model_props(proto, text)
-    return atomic_write(out, lambda tmp: onnx.save(proto, str(tmp)))
-
-# %% ../nbs/11_export.ipynb #17d01a5f
-def _meta(net:nn.Module, **more) -> dict:
-    "What an ONNX file says of the checkpoint it came from."
-    meta = getattr(net, 'meta', {})
-    keep = ('arch', 'preset', 'classes', 'weights_sha256', 'test_accuracy', 'threshold')
-    return {'made_by': f'mnist_digits {mnist_digits.__version__}',
-            **{k: meta[k] for k in keep if k in meta}, **more}
+__all__ = ['export_onnx']
 
 # %% ../nbs/11_export.ipynb #54fc16a9
 def _planned(out, guard, overwrite:bool) -> list[Path]:
@@ -74,7 +28,7 @@ def _planned(out, guard, overwrite:bool) -> list[Path]:
     return planned
 
 # %% ../nbs/11_export.ipynb #bf9905dd
-def export_onnx(model:nn.Module|str|Path|None=None, # a module, a checkpoint, or None: as predict
+def export_onnx(model=None, # a module, a checkpoint, or None: as predict
                 out='model.onnx', # the digit model's file; the guard goes beside, NAME.guard.onnx
                 guard=True, # True: the shipped guard; a guard of your own; None: no guard file
                 models_dir='models',
@@ -83,10 +37,11 @@ def export_onnx(model:nn.Module|str|Path|None=None, # a module, a checkpoint, or
     "Write `model` and its not-a-digit guard as ONNX files: grey levels in, probabilities out."
     planned = _planned(out, guard, overwrite)
     _onnx_modules()
-    path = None if isinstance(model, nn.Module) else choose_model(model, models_dir)
+    path = None if _is_module(model) else choose_model(model, models_dir)
     net, name = as_model(path or model), path.stem if path else 'model'
-    if guard is None: return [_write_onnx(net, planned[0], _meta(net, name=name))]
+    meta = lambda net, **more: _onnx_meta(getattr(net, 'meta', {}), **more)
+    if guard is None: return [_write_onnx(net, planned[0], meta(net, name=name))]
     guard = load_guard() if guard is True else guard
     threshold = guard_threshold(net, guard)
-    return [_write_onnx(net, planned[0], _meta(net, name=name, guard_threshold=threshold)),
-            _write_onnx(guard, planned[1], _meta(guard, name='not_a_digit'))]
+    return [_write_onnx(net, planned[0], meta(net, name=name, guard_threshold=threshold)),
+            _write_onnx(guard, planned[1], meta(guard, name='not_a_digit'))]

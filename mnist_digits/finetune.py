@@ -14,16 +14,9 @@ from PIL import Image
 
 from .data import load_mnist
 from .files import MnistError
-from mnist_digits.inference import (
-    BlankImage,
-    IMAGE_SUFFIXES,
-    as_model,
-    choose_model,
-    guard_threshold,
-    load_guard,
-    not_a_digit_probability,
-    to_mnist,
-)
+from .inference import IMAGE_SUFFIXES
+from .preprocessing import BlankImage, to_mnist
+from .runtime import as_model, choose_model, guard_threshold, load_guard, not_a_digit_probability
 from .model import model_accuracy
 from .checkpoints import checkpoint_paths, save_model
 

@@ -11,48 +11,15 @@ from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
-import torch
 from PIL import Image
 
 from .files import MnistError, atomic_write, writable_folder
-from .checkpoints import find_model, load_model, newest_model, read_meta
-from .model import logits
+from .runtime import SHIPPED_MODEL, Recognizer, load_net, load_recognizer
 from .preprocessing import (BlankImage, center_digit, ink_of,  # noqa: F401
                                         open_image, to_mnist)  # also importable from here
 
 # %% auto #0
-__all__ = ['SHIPPED_MODEL', 'choose_model', 'Prediction', 'load_guard', 'not_a_digit_probability', 'predict_mnist', 'predict',
-           'predict_files', 'draw']
-
-# %% ../nbs/06a_inference.ipynb #24dfb1d3
-SHIPPED_MODEL = (
-    files('mnist_digits') / 'handwriting.safetensors'
-)  # the digit model when you have none
-
-def _shipped_model(models_dir) -> Path:
-    "The shipped model's path, said on stderr with its test accuracy (no model in `models_dir` yet)."
-    shipped, measured = Path(SHIPPED_MODEL), read_meta(SHIPPED_MODEL).get('test_accuracy')
-    accuracy = f", {measured:.2%} on MNIST's test set" if measured is not None else ''
-    print(f"no model in {Path(models_dir)}/: using the model that ships with mnist_digits "
-          f"({shipped.stem}{accuracy}; train your own with mnist-digits train)", file=sys.stderr)
-    return shipped
-
-# %% ../nbs/06a_inference.ipynb #0205f64c
-def choose_model(model=None, # a checkpoint (NAME, NAME.json or NAME.safetensors), or None
-                 models_dir='models', # where to look for the newest model when model is None
-                ) -> Path:
-    "`model`'s checkpoint, else the newest in `models_dir`, else the shipped one (said on stderr)."
-    if model is not None: return find_model(model)
-    try: return newest_model(models_dir)
-    except MnistError: return _shipped_model(models_dir)  # nothing trained there yet
-
-# %% ../nbs/06a_inference.ipynb #e3405f61
-def as_model(model=None, # a module, a checkpoint's path, or None, as for choose_model
-             models_dir='models',
-            ) -> torch.nn.Module:
-    "`model` itself if it is a module, else the checkpoint `choose_model` picks, loaded."
-    if isinstance(model, torch.nn.Module): return model.eval()
-    return load_model(choose_model(model, models_dir))
+__all__ = ['Prediction', 'predict_mnist', 'predict', 'predict_files', 'draw']
 
 # %% ../nbs/06a_inference.ipynb #180b3d2e
 class Prediction(NamedTuple):
@@ -65,36 +32,6 @@ class Prediction(NamedTuple):
     not_a_digit: float|None = None # the guard's probability that the image holds no digit
     reason: str|None = None # why the answer is None
     probabilities: list|None = None # probability of each digit, 0 to 9 (None for a blank image)
-
-# %% ../nbs/06a_inference.ipynb #739ce315
-_GUARD = files('mnist_digits')/'not_a_digit.safetensors'  # trained in the "not a digit" chapter
-
-@cache
-def load_guard(path=None, # a guard checkpoint; default: the one shipped with the package
-              ) -> torch.nn.Module:
-    "The not-a-digit guard (loaded once per process); its JSON gives the `threshold` it refuses above."
-    return load_model(_GUARD if path is None else path)
-
-# %% ../nbs/06a_inference.ipynb #c17e37a3
-def not_a_digit_probability(images:np.ndarray, # MNIST-format uint8 images (N, 28, 28)
-                            guard=None, # a guard from load_guard; default: the shipped one
-                            bs:int=1024, # images per forward pass
-                           ) -> np.ndarray:
-    "The guard's probability that each image holds no digit, (N,)."
-    return torch.softmax(logits(load_guard() if guard is None else guard, images, bs), 1)[
-        :, 1
-    ].numpy()
-
-# %% ../nbs/06a_inference.ipynb #1b39e5f5
-def guard_threshold(model, # a digit model; a loaded one carries its checkpoint's JSON as meta
-                    guard, # the guard that judges the images
-                   ) -> float:
-    "`guard`'s refusal threshold for `model`'s images: the model's own, else the guard's."
-    meta = getattr(model, 'meta', {})
-    made_for = meta.get('guard', {}).get('weights_sha256')  # the guard it was chosen for
-    if 'guard_threshold' not in meta or made_for not in (None, guard.meta.get('weights_sha256')):
-        return guard.meta['threshold']
-    return meta['guard_threshold']
 
 # %% ../nbs/06a_inference.ipynb #6efa3363
 def _judged(probs:list, doubt:float|None, threshold:float) -> Prediction:
@@ -109,22 +46,17 @@ def _judged(probs:list, doubt:float|None, threshold:float) -> Prediction:
     )
 
 # %% ../nbs/06a_inference.ipynb #7738050a
-def predict_mnist(
-    images: np.ndarray,  # MNIST-format uint8 images (N, 28, 28)
-    model: torch.nn.Module,  # a digit model
-    bs: int = 1024,  # images per forward pass
-    guard=True,  # True: the shipped guard; or a guard of your own; None: always a digit
-) -> list[Prediction]:
+def predict_mnist(images:np.ndarray, # MNIST-format uint8 images (N, 28, 28)
+                  model, # a Recognizer, or what load_recognizer takes
+                  bs:int=1024, # images per forward pass
+                  guard=True, # True: the recognizer's guard; a guard of your own (module or checkpoint); None: none
+                 ) -> list[Prediction]:
     "A `Prediction` for each MNIST-format image; those the guard refuses get `digit=None`."
-    probs = torch.softmax(logits(model, images, bs), 1).tolist()
-    guard = load_guard() if guard is True else guard
-    doubt = (
-        not_a_digit_probability(images, guard, bs).tolist()
-        if guard is not None
-        else [None] * len(images)
-    )
-    threshold = guard_threshold(model, guard) if guard is not None else 1.
-    return [_judged(p, d, threshold) for p, d in zip(probs, doubt)]
+    model = load_recognizer(model)
+    if guard not in (True, None): model = Recognizer(model.net, load_net(guard))
+    probs = model.probabilities(images, bs).tolist()
+    doubt = model.not_a_digit(images, bs).tolist() if guard is not None else [None] * len(images)
+    return [_judged(p, d, model.threshold if guard is not None else 1.) for p, d in zip(probs, doubt)]
 
 # %% ../nbs/06a_inference.ipynb #420234da
 BLANK = Prediction(
@@ -140,18 +72,14 @@ def _mnist_or_none(image) -> np.ndarray|None:
 # %% ../nbs/06a_inference.ipynb #2a94c9e3
 def predict(
     images,  # a path, PIL image or array, or a list of them; or an MNIST-format array (N, 28, 28)
-    model=None,  # a module, a checkpoint path, or None (see choose_model)
+    model=None,  # a Recognizer, a module, a checkpoint path, or None (see load_recognizer)
     models_dir='models',
     bs: int = 1024,  # images per forward pass
     abstain: bool = True,  # digit None for images the guard refuses (blank images always get None)
 ) -> list[Prediction] | Prediction:
     "The digit in each image (or None: not a digit) with its probability; one `Prediction` for one image."
-    model, guard = as_model(model, models_dir), (True if abstain else None)
-    if (
-        isinstance(images, (np.ndarray, torch.Tensor))
-        and images.ndim == 3
-        and tuple(images.shape[1:]) == (28, 28)
-    ):
+    model, guard = load_recognizer(model, models_dir), (True if abstain else None)
+    if getattr(images, 'ndim', 0) == 3 and tuple(images.shape[1:]) == (28, 28):  # an array or a tensor
         return predict_mnist(np.asarray(images, dtype=np.uint8), model, bs, guard)
     single = not isinstance(images, (list, tuple))
     arrays = [_mnist_or_none(i) for i in ([images] if single else images)]
@@ -230,7 +158,7 @@ def predict_files(paths, # image files and folders of images
     files = image_files(paths)
     if show_dir is not None:
         check_show_dir(show_dir, [seen_path(show_dir, p) for p, e in files if e is None], overwrite)
-    model = as_model(model, models_dir)
+    model = load_recognizer(model, models_dir)
     results, good, arrays = _prepared(files)
     answers = (
         predict_mnist(np.stack(arrays), model, guard=True if abstain else None) if good else []
@@ -301,11 +229,11 @@ def _png_url(array:np.ndarray) -> str:
     png = io.BytesIO(); Image.fromarray(array).save(png, format='PNG')
     return 'data:image/png;base64,' + base64.b64encode(png.getvalue()).decode()
 
-def draw(model:torch.nn.Module|str|Path|None=None, # a module, a checkpoint, or None: as predict
+def draw(model=None, # a Recognizer, a module, a checkpoint, or None: as predict
          models_dir='models',
         ):
     "A canvas for JupyterLab: each stroke shows `predict`'s answer and the 28x28 picture it saw."
-    model, widget = as_model(model, models_dir), _draw_widget()()
+    model, widget = load_recognizer(model, models_dir), _draw_widget()()
     def read(change):
         image = Image.open(io.BytesIO(base64.b64decode(change.new.split(',', 1)[1])))
         array = _mnist_or_none(image)

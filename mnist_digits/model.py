@@ -16,7 +16,7 @@ from .files import MnistError
 
 # %% auto #0
 __all__ = ['ARCHITECTURES', 'seed_cnn', 'mlp', 'ShiftAverage', 'fast_cnn', 'accurate_cnn', 'grey_resnet18', 'resnet18',
-           'arch_name', 'build_model', 'logits', 'model_accuracy']
+           'arch_name', 'build_model', 'logits', 'model_accuracy', 'Probabilities']
 
 # %% ../nbs/02_model.ipynb #554d0dbd
 def seed_cnn(dropout:float=0., # dropout before each dense layer; off by default
@@ -50,9 +50,8 @@ class ShiftAverage(nn.Module):
     def forward(self, x):
         if self.training: return self.net(x)
         views = torch.cat([x] + [torch.roll(x, shift, 2) for shift in self.shifts])
-        probs = (
-            torch.softmax(self.net(views).float(), 1).view(len(self.shifts) + 1, len(x), -1).mean(0)
-        )
+        # (shifts, images, classes): unflatten keeps the batch size symbolic for ONNX export
+        probs = torch.softmax(self.net(views).float(), 1).unflatten(0, (len(self.shifts) + 1, -1)).mean(0)
         # log-probabilities: softmax of them gives the averaged probabilities back
         return probs.log()
 
@@ -245,6 +244,16 @@ def model_accuracy(model:nn.Module, # a network from this chapter
     labels = torch.as_tensor(np.asarray(labels)).long()
     # exact: count / total
     return int((logits(model, images).argmax(1) == labels).sum()) / len(labels)
+
+# %% ../nbs/02_model.ipynb #b4f79280
+class Probabilities(nn.Module):
+    "`net` between its normalisation and a softmax: grey levels (N, 28, 28) in, probabilities out."
+    def __init__(self, net:nn.Module): # a network from this chapter
+        super().__init__()
+        norm = getattr(net, 'meta', {}).get('normalization', {'mean': MNIST_MEAN, 'std': MNIST_STD})
+        self.net, self.mean, self.std = net.eval(), norm['mean'], norm['std']
+    def forward(self, images):
+        return torch.softmax(self.net(((images / 255 - self.mean) / self.std)[:, None]), 1)
 
 # %% ../nbs/02_model.ipynb #f4c94a41
 _MOVED = ('checkpoint_paths', 'save_model', 'read_meta', 'load_model', 'newest_model', 'find_model')

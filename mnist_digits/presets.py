@@ -6,7 +6,6 @@
 from __future__ import annotations
 import math
 from .files import MnistError
-from .model import arch_name
 
 # %% auto #0
 __all__ = ['DEFAULTS', 'PRESETS', 'settings_for']
@@ -62,6 +61,7 @@ def _check_settings(s:dict) -> dict:
         raise MnistError(f"augment must be False, True or 'handwriting', not {s['augment']!r}")
     if not 0 <= s['seed'] < 2**32:
         raise MnistError(f"seed must be between 0 and {2**32 - 1}, not {s['seed']}")
+    from mnist_digits.model import arch_name  # torch: only when a run is planned
     # fails early, with the list of names, on an unknown architecture
     s['arch'] = arch_name(s['arch'])
     if s['pretrained'] and s['arch'] != 'resnet18':

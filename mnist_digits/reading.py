@@ -14,17 +14,8 @@ from scipy import ndimage
 from .data import load_mnist
 from .files import MnistError
 from .preprocessing import BlankImage, center_digit, ink_of, opened_image
-from mnist_digits.inference import (
-    BLANK,
-    _shown,
-    as_model,
-    check_show_dir,
-    image_files,
-    not_a_digit_probability,
-    predict,
-    predict_mnist,
-    save_seen,
-)
+from .inference import BLANK, _shown, check_show_dir, image_files, predict, predict_mnist, save_seen
+from .runtime import load_recognizer
 
 # %% auto #0
 __all__ = ['digit_boxes', 'digit_crops', 'read_number', 'read_files']
@@ -184,7 +175,8 @@ def _piece_scores(ink:np.ndarray, box:tuple, pairs:list, height:float, model) ->
     "How well each piece `(a, b)` (columns of `box`) reads as a digit: model, guard, and width together."
     x0, y0, x1, y1 = box
     pieces = np.stack([center_digit(ink[y0:y1, x0+a:x0+b]) for a, b in pairs])
-    answers, doubt = predict_mnist(pieces, model, guard=None), not_a_digit_probability(pieces)
+    model = load_recognizer(model)
+    answers, doubt = predict_mnist(pieces, model, guard=None), model.not_a_digit(pieces)
     return {
         pair: np.log(a.probability)
         + 0.5 * np.log(1.001 - d)
@@ -334,7 +326,7 @@ def read_number(image, # a path, a PIL image, or a 2-D array (grey, 0..255)
                 abstain:bool=True, # a mark the guard says is not a digit gets digit None
                ) -> dict:
     "The number written left to right in `image`: `number` (str or None) and a dict per mark in `digits`."
-    return _read(image, as_model(model, models_dir), abstain)[0]
+    return _read(image, load_recognizer(model, models_dir), abstain)[0]
 
 # %% ../nbs/08_reading.ipynb #28779a2f
 def _read_file(path:Path, model, abstain:bool, show_dir) -> dict:
@@ -360,7 +352,7 @@ def read_files(paths, # image files and folders of images
         crops = [q for p, error in files if error is None
                  for q in Path(show_dir).glob(f'{glob.escape(p.stem)}.digit*.28x28.png')]
         check_show_dir(show_dir, crops, overwrite)
-    model = as_model(model, models_dir)
+    model = load_recognizer(model, models_dir)
     return [
         (
             _read_file(path, model, abstain, show_dir)
@@ -388,7 +380,7 @@ def reading_accuracy(model, # a digit model, or a checkpoint's path
                     ) -> dict:
     "Read `n` numbers of MNIST test digits in `style`: shares read exactly, with too many marks, ..."
     _, _, x_test, y_test = load_mnist(path)
-    model, rng = as_model(model), np.random.default_rng(seed)
+    model, rng = load_recognizer(model), np.random.default_rng(seed)
     alone = (
         np.array([p.best_guess for p in predict_mnist(x_test, model, guard=None)]) == y_test
     )  # right in MNIST form

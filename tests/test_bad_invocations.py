@@ -113,7 +113,7 @@ CASES = [
     (['app', '--max-file-size', 'huge'], None, 2, "'huge' is not a size such as 10mb"),
     (['app', '--max-file-size', '0'], None, 2, "'0' is not a size such as 10mb"),
     (['app', '--model', 'nowhere'], None, 2, 'no model at nowhere.json'),
-    (['app', '--model', 'models/fast'], _crafted(arch_kwargs={'widths': [10**12]}), 2, 'does not fit architecture'),
+    (['app', '--model', 'models/fast'], _crafted(guard_threshold=2), 2, 'guard_threshold must be a number from 0 to 1'),
     (['read', 'seven.png', '--model', 'models/fast'], _crafted(threshold=2), 2, 'threshold must be a number from 0 to 1'),
     # export (each refused before the exporter is imported)
     (['export', 'models/fast.safetensors', '--onnx', 'fast.pt'], None, 2, "fast.pt: the ONNX file's name must end in .onnx"),

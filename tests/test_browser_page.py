@@ -16,7 +16,8 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).parent))
 from conftest import ARGS, CHROMIUM, ROOT, mouse_strokes
 from test_app_browser import ONE, SEVEN, SEVENTEEN
-from mnist_digits.inference import SHIPPED_MODEL, as_model, predict
+from mnist_digits.inference import predict
+from mnist_digits.runtime import SHIPPED_MODEL, as_model
 from mnist_digits.preprocessing import to_mnist
 from mnist_digits.reading import _read
 

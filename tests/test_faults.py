@@ -25,7 +25,7 @@ def test_sigkill_in_training_then_resume_finishes(tmp_path, mnist_folder):
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert (result['finished'], result['epochs_done']) == (True, 30) and result['test_accuracy'] > 0.8, result
-    assert sorted(p.name for p in (tmp_path/'models').iterdir()) == ['fast.json', 'fast.safetensors']
+    assert sorted(p.name for p in (tmp_path/'models').iterdir()) == ['fast.json', 'fast.onnx', 'fast.safetensors']
     _consistent(tmp_path/'models', 'fast')
 
 SAVE_AND_DIE = """

@@ -35,7 +35,7 @@ def test_no_pretrained_trains_and_loads_without_fastai(work):
     assert proc.returncode == 0, proc.stderr
     r = json.loads(proc.stdout)
     assert r['arch'] == 'resnet18' and r['preset'] == 'resnet' and r['epochs_done'] == 1 and r['test_accuracy'] > 0.5
-    assert sorted(p.name for p in (work/'models').iterdir()) == ['resnet.json', 'resnet.safetensors']
+    assert sorted(p.name for p in (work/'models').iterdir()) == ['resnet.json', 'resnet.onnx', 'resnet.safetensors']
     assert json.loads((work/'models'/'resnet.json').read_text())['settings']['pretrained'] is False
     assert list((work/'torch').iterdir()) == []  # nothing was fetched
     code = ("import sys, json; from mnist_digits.checkpoints import load_model; from mnist_digits.model import model_accuracy; from mnist_digits.data import load_mnist; "
@@ -82,7 +82,7 @@ def test_an_interrupted_pretrained_run_resumes(work, monkeypatch):
     done = train('resnet', models_dir=work/'models', resume=True, progress='none', cbs=[seen])
     assert seen.steps and min(seen.steps) > 0  # Adam's averages and step counts came back (unfreezing again would clear them)
     assert (done['finished'], done['epochs_done']) == (True, 2)
-    assert sorted(p.name for p in (work/'models').iterdir()) == ['resnet.json', 'resnet.safetensors']
+    assert sorted(p.name for p in (work/'models').iterdir()) == ['resnet.json', 'resnet.onnx', 'resnet.safetensors']
     from safetensors.torch import load_file
     start, end = state['conv1.weight'], load_file(work/'models'/'resnet.safetensors')['0.0.1.weight']
     assert 0 < (end - start).norm() < 0.5 * start.norm()  # the stem started from the cached weights and moved a little (lr / 100)

@@ -10,7 +10,7 @@ EXAMPLES = ROOT/'mnist_digits'/'examples'
 @pytest.fixture(scope='module')
 def shipped() -> dict:
     "The shipped model's JSON, read from the installed package."
-    from mnist_digits.inference import SHIPPED_MODEL
+    from mnist_digits.runtime import SHIPPED_MODEL
     return json.loads(Path(SHIPPED_MODEL).with_suffix('.json').read_text())
 
 def said(meta:dict) -> str:
@@ -60,7 +60,7 @@ def test_json_records_accuracy_and_origin(shipped):
 def test_recorded_accuracy_is_measured(shipped, mnist_folder):
     "Loaded as any checkpoint (its weights' SHA-256 checked), it reads MNIST's test set as well as its JSON says."
     from mnist_digits.data import load_mnist
-    from mnist_digits.inference import SHIPPED_MODEL
+    from mnist_digits.runtime import SHIPPED_MODEL
     from mnist_digits.model import model_accuracy
     from mnist_digits.checkpoints import load_model
     _, _, x_test, y_test = load_mnist(mnist_folder)

@@ -27,7 +27,7 @@ def test_two_processes_train_one_model(tmp_path, mnist_folder):
     assert r['processes'] == 2 and r['epochs_done'] == 1 and r['finished'] and r['test_accuracy'] > 0.9
     assert 'Traceback' not in proc.stderr and 'Error' not in proc.stderr, proc.stderr
     assert [l.split()[0] for l in proc.stderr.splitlines() if l.strip().startswith(('epoch', '0'))] == ['epoch', '0']  # one table
-    assert sorted(p.name for p in (tmp_path/'models').iterdir()) == ['fast.json', 'fast.safetensors']
+    assert sorted(p.name for p in (tmp_path/'models').iterdir()) == ['fast.json', 'fast.onnx', 'fast.safetensors']
     meta = json.loads((tmp_path/'models'/'fast.json').read_text())
     assert meta['processes'] == 2 and meta['test_accuracy'] == r['test_accuracy']
     code = ("import sys; from mnist_digits.checkpoints import load_model; load_model('models/fast.safetensors'); "
@@ -66,4 +66,4 @@ def test_ctrl_c_stops_every_process_and_resume_finishes(tmp_path, mnist_folder):
     assert done.returncode == 0, done.stderr
     r = json.loads(done.stdout)
     assert (r['finished'], r['epochs_done'], r['processes']) == (True, 30, 2) and r['test_accuracy'] > 0.8, r
-    assert sorted(p.name for p in (tmp_path/'models').iterdir()) == ['fast.json', 'fast.safetensors']
+    assert sorted(p.name for p in (tmp_path/'models').iterdir()) == ['fast.json', 'fast.onnx', 'fast.safetensors']

@@ -8,7 +8,7 @@ def test_json_output_and_files(trained):
     result, work = trained['result'], trained['work']  # stdout was exactly one JSON object; the bars went to stderr
     assert {'model', 'test_accuracy', 'valid_accuracy', 'train_seconds', 'preset'} <= set(result)
     assert result['preset'] == 'fast' and 0.85 < result['test_accuracy'] <= 1 and result['train_seconds'] > 0
-    assert trained['files'] == ['fast.json', 'fast.safetensors']
+    assert trained['files'] == ['fast.json', 'fast.onnx', 'fast.safetensors']
     meta = json.loads((work/'models'/'fast.json').read_text())
     assert meta['arch'] == 'fast_cnn' and meta['test_accuracy'] == result['test_accuracy']
     assert meta['settings']['subset'] == 5000 and meta['normalization']['mean'] == pytest.approx(0.1307, abs=1e-4)
@@ -69,7 +69,7 @@ def test_ctrl_c_keeps_best_model_and_resume_finishes(tmp_path, mnist_folder):
     assert saved_line == 'model saved to models/fast.safetensors'
     meta = json.loads((tmp_path/'models'/'fast.json').read_text())
     assert meta['finished'] is True and meta['epochs_done'] == 40
-    assert sorted(p.name for p in (tmp_path/'models').iterdir()) == ['fast.json', 'fast.safetensors']
+    assert sorted(p.name for p in (tmp_path/'models').iterdir()) == ['fast.json', 'fast.onnx', 'fast.safetensors']
 
 def test_mixed_precision_flags(tmp_path, mnist_folder):
     "--mixed-precision trains the forward pass in bfloat16 on the CPU (recorded in the summary and the checkpoint), --no-mixed-precision in float32; both learn."
