@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 
-from .data import MNIST_FILES, MNIST_MEAN, MNIST_STD
 from .files import MnistError, atomic_write
 
 # %% auto #0
@@ -102,6 +101,7 @@ _CHECKPOINT_FORMAT = 'mnist_digits checkpoint 1'  # what save_model writes and l
 
 def _description(arch:str, arch_kwargs:dict|None, info:dict) -> dict:
     "The JSON of a checkpoint, all but the weights' SHA-256."
+    from mnist_digits.data import MNIST_FILES, MNIST_MEAN, MNIST_STD  # for saving only: reading never loads it
     return {
         'format': _CHECKPOINT_FORMAT,
         'arch': arch,

@@ -11,7 +11,6 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from .data import load_mnist
 from .files import MnistError
 from .preprocessing import BlankImage, center_digit, ink_of, opened_image
 from .inference import BLANK, _shown, check_show_dir, image_files, predict, predict_mnist, save_seen
@@ -379,6 +378,7 @@ def reading_accuracy(model, # a digit model, or a checkpoint's path
                      path=None, # MNIST folder, as for load_mnist
                     ) -> dict:
     "Read `n` numbers of MNIST test digits in `style`: shares read exactly, with too many marks, ..."
+    from mnist_digits.data import load_mnist  # a benchmark helper: reading itself never loads MNIST
     _, _, x_test, y_test = load_mnist(path)
     model, rng = load_recognizer(model), np.random.default_rng(seed)
     alone = (
