@@ -284,6 +284,7 @@ def class_counts(labels, # digit labels, any array-like
 MNIST_MEAN, MNIST_STD = 0.1306604762738429, 0.3081078038564622
 
 # %% ../nbs/00_data.ipynb #395bb5c9
-def normalize(x:torch.Tensor) -> torch.Tensor:
+def normalize(x, # a uint8 torch tensor of pixels, 0..255 (this module itself needs no torch)
+             ):
     "uint8 pixels (0..255) as floats, normalised with the training set's mean and std."
     return (x.float() / 255 - MNIST_MEAN) / MNIST_STD
