@@ -95,8 +95,8 @@ def build_sets(n:int=1000, seed:int=2026) -> dict:
     from mnist_digits.data import load_mnist
     from mnist_digits.loaders import split_train_valid
     from mnist_digits.finetune import sklearn_digit_pictures
-    from mnist_digits.negatives import mnist_ready, _printed, negative, KINDS, HELD_OUT_FONTS
-    from mnist_digits.inference import to_mnist
+    from mnist_digits.negatives import mnist_ready, _printed, negative, KINDS, _held_out_fonts
+    from mnist_digits.preprocessing import to_mnist
     x, y, _, _ = load_mnist()
     _, valid_idx = split_train_valid(len(x))
     rng = np.random.default_rng(seed)
@@ -113,7 +113,7 @@ def build_sets(n:int=1000, seed:int=2026) -> dict:
     sets['thick scans'] = ready([thick_scan(d, rng) for d in x[pick]], y[pick])
     sets['thin pen'] = ready([thin_pen(d, rng) for d in x[pick]], y[pick])
     sets['printed (STIX)'] = ready(*_printed(n, rng))
-    non = [negative(k, rng, HELD_OUT_FONTS, ('flower',)) for k in KINDS for _ in range(n // 5)]
+    non = [negative(k, rng, _held_out_fonts(), ('flower',)) for k in KINDS for _ in range(n // 5)]
     sets['non-digits'] = (mnist_ready(non), None)
     sets['school fonts (tune)'] = ready(*font_digits(fetch_fonts(SCHOOL_TUNE), 3, rng))
     sets['school fonts (judge)'] = ready(*font_digits(fetch_fonts(SCHOOL_JUDGE), 3, rng))
@@ -246,7 +246,7 @@ def deskew(images:np.ndarray) -> np.ndarray:
 
 def font_training_digits(n:int=6000, seed:int=0) -> tuple:
     "Digits in the even-numbered handwriting fonts (the odd ones stay for measuring), MNIST-format."
-    from mnist_digits.inference import to_mnist
+    from mnist_digits.preprocessing import to_mnist
     rng = np.random.default_rng(seed)
     fonts = fetch_fonts()[::2]
     pictures, labels = font_digits(fonts, max(1, n // (10 * len(fonts))), rng)

@@ -23,7 +23,7 @@ import mnist_digits.model as M
 from mnist_digits.data import load_mnist
 from mnist_digits.loaders import TensorBatches
 from mnist_digits.presets import settings_for
-from mnist_digits.training import make_learner
+from mnist_digits.learner import make_learner
 
 def seed_relu_first(dropout=0.):
     return nn.Sequential(nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2),

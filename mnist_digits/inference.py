@@ -4,9 +4,8 @@
 
 # %% ../nbs/06a_inference.ipynb #5276b6c9
 from __future__ import annotations
-import base64, io, sys
+import base64, io
 from functools import cache
-from importlib.resources import files
 from pathlib import Path
 from typing import NamedTuple
 
@@ -14,9 +13,8 @@ import numpy as np
 from PIL import Image
 
 from .files import MnistError, atomic_write, writable_folder
-from .runtime import SHIPPED_MODEL, Recognizer, load_net, load_recognizer
-from .preprocessing import (BlankImage, center_digit, ink_of,  # noqa: F401
-                                        open_image, to_mnist)  # also importable from here
+from .runtime import Recognizer, load_net, load_recognizer
+from .preprocessing import BlankImage, to_mnist
 
 # %% auto #0
 __all__ = ['Prediction', 'predict_mnist', 'predict', 'predict_files', 'draw']

@@ -203,15 +203,13 @@ def resnet18() -> nn.Module:
 # %% ../nbs/02_model.ipynb #0ed3518d
 # builder's name: builder
 ARCHITECTURES = {f.__name__: f for f in (seed_cnn, mlp, fast_cnn, accurate_cnn, resnet18)}
-_OLD_NAMES = {'fast': 'fast_cnn', 'accurate': 'accurate_cnn'}  # as mnist_digits 0.0.1 named them
 
 # %% ../nbs/02_model.ipynb #aff58063
 def arch_name(arch:str) -> str:
-    "The registered name of architecture `arch` (older names accepted); a `MnistError` if none."
-    name = _OLD_NAMES.get(arch, arch)
-    if name not in ARCHITECTURES:
+    "`arch`, once it is a registered architecture's name; a `MnistError` if not."
+    if arch not in ARCHITECTURES:
         raise MnistError(f"unknown architecture {arch!r}: choose one of {', '.join(ARCHITECTURES)}")
-    return name
+    return arch
 
 # %% ../nbs/02_model.ipynb #3db8c0c9
 def build_model(arch:str, # a key of ARCHITECTURES
@@ -254,17 +252,3 @@ class Probabilities(nn.Module):
         self.net, self.mean, self.std = net.eval(), norm['mean'], norm['std']
     def forward(self, images):
         return torch.softmax(self.net(((images / 255 - self.mean) / self.std)[:, None]), 1)
-
-# %% ../nbs/02_model.ipynb #f4c94a41
-_MOVED = ('checkpoint_paths', 'save_model', 'read_meta', 'load_model', 'newest_model', 'find_model')
-
-def __getattr__(name):
-    "The names that moved to `mnist_digits.checkpoints`, with a `DeprecationWarning`."
-    if name not in _MOVED: raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib, warnings
-    warnings.warn(
-        f"mnist_digits.model.{name} moved to mnist_digits.checkpoints",
-        DeprecationWarning,
-        stacklevel=2,
-    )
-    return getattr(importlib.import_module('mnist_digits.checkpoints'), name)

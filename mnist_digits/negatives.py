@@ -15,7 +15,8 @@ from scipy.interpolate import make_interp_spline
 
 from .data import load_mnist
 from .files import MnistError
-from .inference import predict, to_mnist
+from .inference import predict
+from .preprocessing import to_mnist
 from .styles import draw_strokes
 
 # %% auto #0
@@ -358,10 +359,6 @@ def _held_out_fonts() -> list:
 
 def _seen_fonts() -> list: return [f for f in _fonts() if not f.stem.startswith('STIX')]
 _SEEN_PHOTOS = ('china', 'grace_hopper')  # 'flower' is held out
-
-def __getattr__(name):  # HELD_OUT_FONTS, found when asked for (bench/handwriting.py imports it)
-    if name == 'HELD_OUT_FONTS': return _held_out_fonts()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 # %% ../nbs/07_not_a_digit.ipynb #6ace29ab
 def _blurred(picture:Image.Image, rng:np.random.Generator) -> Image.Image:

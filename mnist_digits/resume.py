@@ -95,8 +95,7 @@ def read_resume(models_dir, # the folder of the model's checkpoint
         info = json.loads(meta.read_text())
         # a setting added since the run stopped: its default
         info['settings'] = {**DEFAULTS, **info['settings']}
-        # a run interrupted under mnist_digits 0.0.1
-        info['settings']['arch'] = arch_name(info['settings']['arch'])
+        arch_name(info['settings']['arch'])  # an architecture this version knows
     except (ValueError, KeyError, TypeError, MnistError) as e:
         raise _damaged_resume(meta, e) from None
     return info

@@ -17,10 +17,8 @@ from .files import MnistError, writable_folder
 from .loaders import best_device, split_train_valid
 from .model import model_accuracy, resnet18_imagenet_state
 from .presets import settings_for
-from .learner import (CPUMixedPrecision, TextTable, checked_device,  # noqa: F401
-                                  make_learner, plain_forward)
-from .resume import (EpochCheckpoint, load_resume, read_resume,  # noqa: F401
-                                 resume_paths)
+from .learner import TextTable, checked_device, make_learner, plain_forward
+from .resume import EpochCheckpoint, load_resume, read_resume, resume_paths
 
 from fastai.callback.core import Callback
 from fastai.learner import Learner
