@@ -18,9 +18,9 @@ from PIL import Image
 from . import __version__
 from .files import MnistError, atomic_write, writable_folder
 from .inference import predict_files
-from .runtime import load_recognizer
+from .runtime import _onnx_net, load_recognizer
 from .preprocessing import _MAX_PIXELS
-from .checkpoints import checkpoint_paths, find_model, onnx_path
+from .checkpoints import checkpoint_paths, find_model, onnx_path, read_meta
 from .reading import read_files
 
 # %% auto #0
@@ -281,8 +281,7 @@ def _write_space_files(tmp:Path, weights:Path, meta:Path, package:str):
     (tmp/'app.py').write_text(_SPACE_APP.format(model=weights.name))
     (tmp/'requirements.txt').write_text(package + '\n')
     (tmp/'README.md').write_text(_SPACE_README.format(gradio=gr.__version__))
-    for f in (weights, meta, onnx_path(weights)):
-        if f.is_file(): shutil.copy(f, tmp/f.name)  # a checkpoint from before ONNX files reads through torch
+    for f in (weights, meta, onnx_path(weights)): shutil.copy(f, tmp/f.name)
 
 # %% ../nbs/09_app.ipynb #b1e48f6d
 def write_space(
@@ -292,6 +291,9 @@ def write_space(
 ) -> list[Path]:
     "Write a Hugging Face Space serving `model`: app.py, requirements.txt, README.md, the model's files."
     weights, meta = checkpoint_paths(find_model(model))
+    if isinstance(why := _onnx_net(weights, read_meta(weights)), str):  # the Space installs no torch
+        raise MnistError(f"{why}, and the Space reads without torch: `mnist-digits export {weights} --onnx "
+                         f"{onnx_path(weights)} --no-guard --overwrite` writes a good one")
     folder = Path(folder)
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
         raise MnistError(

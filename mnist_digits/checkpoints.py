@@ -47,19 +47,24 @@ def _onnx_modules():
     return onnx
 
 # %% ../nbs/02a_checkpoints.ipynb #eef053e7
+def _first_line(e:Exception) -> str:
+    "An exception's message, its first line only (the exception's class if it says nothing)."
+    return (str(e).strip().splitlines() or [type(e).__name__])[0]
+
 def _check_export(onnx_bytes:bytes, module):
     "Raise unless the ONNX graph gives `module`'s probabilities on a batch of three (no shape fixed by the export)."
     import onnxruntime as ort, torch
     images = np.random.default_rng(0).integers(0, 256, (3, 28, 28)).astype(np.float32)
-    try: [got] = ort.InferenceSession(onnx_bytes).run(None, {'images': images})
-    except Exception as e: got = str(e).splitlines()[0]
+    options = ort.SessionOptions(); options.log_severity_level = 3  # errors only, as reading runs it
+    try: [got] = ort.InferenceSession(onnx_bytes, options, providers=['CPUExecutionProvider']).run(None, {'images': images})
+    except Exception as e: got = _first_line(e)
     with torch.no_grad(): want = module(torch.from_numpy(images)).numpy()
     if not (isinstance(got, np.ndarray) and got.shape == want.shape and np.allclose(got, want, atol=1e-4)):
-        raise MnistError(f"the ONNX export does not give this network's answers ({got if isinstance(got, str) else 'other numbers'})")
+        raise MnistError(f"its ONNX export does not give the network's answers ({got if isinstance(got, str) else 'other numbers'})")
 
 # %% ../nbs/02a_checkpoints.ipynb #d55ebe3c
-def _write_onnx(net, out:Path, meta:dict) -> Path:
-    "`Probabilities(net)` as one ONNX file at `out`, written whole or not at all, with `meta` as its metadata."
+def _onnx_bytes(net, meta:dict) -> bytes:
+    "`Probabilities(net)` as an ONNX file's bytes, with `meta` as its metadata, checked against `net`."
     import torch
     from mnist_digits.model import Probabilities
     onnx, example, n = _onnx_modules(), torch.zeros(2, 28, 28), torch.export.Dim('n')
@@ -70,21 +75,27 @@ def _write_onnx(net, out:Path, meta:dict) -> Path:
                                     dynamic_shapes=({0: n},), input_names=['images'], output_names=['probabilities'])
     proto = program.model_proto  # a new one at each access
     onnx.helper.set_model_props(proto, {k: v if isinstance(v, str) else json.dumps(v) for k, v in meta.items()})
-    _check_export(proto.SerializeToString(), Probabilities(net))
-    return atomic_write(out, lambda tmp: onnx.save(proto, str(tmp)))
+    data = proto.SerializeToString()
+    _check_export(data, Probabilities(net))
+    return data
+
+def _write_onnx(net, out:Path, meta:dict) -> Path:
+    "`Probabilities(net)` as one ONNX file at `out`, written whole or not at all."
+    data = _onnx_bytes(net, meta)
+    return atomic_write(out, lambda tmp: Path(tmp).write_bytes(data))
 
 # %% ../nbs/02a_checkpoints.ipynb #a060aeeb
-def _previous(weights:Path) -> Path:
-    "Where the weights a save replaces are kept until the new JSON is in place."
-    return weights.with_name(f'.{weights.name}.previous')
+def _previous(path:Path) -> Path:
+    "Where a file a save replaces (weights or ONNX) is kept until the new JSON is in place."
+    return path.with_name(f'.{path.name}.previous')
 
-def _keep_previous(weights:Path) -> Path:
-    "Keep the weights about to be replaced reachable beside them, as `.NAME.previous`."
-    previous = _previous(weights)
+def _keep_previous(path:Path) -> Path:
+    "Keep the file about to be replaced reachable beside it, as `.NAME.previous`."
+    previous = _previous(path)
     previous.unlink(missing_ok=True)
-    if weights.is_file():
-        try: os.link(weights, previous)
-        except OSError: shutil.copy2(weights, previous)  # a file system without hard links
+    if path.is_file():
+        try: os.link(path, previous)
+        except OSError: shutil.copy2(path, previous)  # a file system without hard links
     return previous
 
 # %% ../nbs/02a_checkpoints.ipynb #2692f0c6
@@ -122,34 +133,38 @@ def _onnx_meta(meta:dict, **more) -> dict:
     import mnist_digits
     return {'made_by': f'mnist_digits {mnist_digits.__version__}', **{k: meta[k] for k in _ONNX_KEYS if k in meta}, **more}
 
-def _save_onnx(model, weights:Path, meta:dict):
-    "`model` as the checkpoint's ONNX file; without the onnx packages, one line on stderr and no file."
-    try: _write_onnx(model, onnx_path(weights), _onnx_meta(meta, name=weights.stem))
-    except MnistError as e:
-        onnx_path(weights).unlink(missing_ok=True)  # an older export would not match these weights
-        print(f'{e}; {weights.stem} will be read through torch', file=sys.stderr)
+def _checkpoint_onnx(state:dict, meta:dict, name:str) -> bytes|None:
+    "The network rebuilt from `state` as ONNX bytes; None, said in one line, if it cannot be exported."
+    from mnist_digits.model import build_model
+    try:
+        net = build_model(meta['arch'], **meta['arch_kwargs']); net.load_state_dict(state); net.meta = meta
+        return _onnx_bytes(net, _onnx_meta(meta, name=name))
+    except Exception as e:
+        print(f'{name}: no ONNX file ({_first_line(e)}); it will be read through torch', file=sys.stderr)
 
 # %% ../nbs/02a_checkpoints.ipynb #d88633a0
-def save_model(model:torch.nn.Module, # the network to save
+def save_model(model, # the network to save, a torch module
                path, # NAME, NAME.json or NAME.safetensors; folders are created
                arch:str, # its architecture's name in ARCHITECTURES
                arch_kwargs:dict|None=None, # the arguments it was built with
                **info, # anything else to record (settings, accuracies, ...)
               ) -> Path: # the weights file; the JSON and ONNX files are beside it
     "Save `model` as safetensors weights, a JSON description and an ONNX file; return the weights path."
-    from safetensors.torch import save_file
+    from safetensors.torch import save
     weights, meta_path = checkpoint_paths(path)
     weights.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    meta = _description(arch, arch_kwargs, info)
+    data, meta = save(state), _description(arch, arch_kwargs, info)
+    meta['weights_sha256'] = hashlib.sha256(data).hexdigest()
+    network = _checkpoint_onnx(state, meta, weights.stem)  # the slow part, before any file changes
     # another process saving here waits, so the files never mix
     with _folder_locked(weights.parent):
-        previous = _keep_previous(weights)
-        atomic_write(weights, lambda tmp: save_file(state, tmp))
-        meta['weights_sha256'] = hashlib.sha256(weights.read_bytes()).hexdigest()
-        _save_onnx(model, weights, meta)
+        previous = [_keep_previous(p) for p in (weights, onnx_path(weights))]
+        atomic_write(weights, lambda tmp: Path(tmp).write_bytes(data))
+        if network: atomic_write(onnx_path(weights), lambda tmp: Path(tmp).write_bytes(network))
+        else: onnx_path(weights).unlink(missing_ok=True)  # an older export would not match these weights
         atomic_write(meta_path, lambda tmp: Path(tmp).write_text(json.dumps(meta, indent=2) + '\n'))
-        previous.unlink(missing_ok=True)
+        for p in previous: p.unlink(missing_ok=True)
     return weights
 
 # %% ../nbs/02a_checkpoints.ipynb #8eb7cc93
@@ -168,8 +183,8 @@ def _check_arch(meta:dict, meta_path:Path):
     from mnist_digits.model import ARCHITECTURES, arch_name
     try: arch_name(meta['arch'])
     except MnistError:
-        raise MnistError(f"{meta_path} names unknown architecture {meta['arch']!r}: "
-                         "it needs a newer mnist_digits") from None
+        raise MnistError(f"{meta_path} names architecture {meta['arch']!r}, which this version does not know "
+                         f"({', '.join(ARCHITECTURES)}): train it again, or load it with the version that saved it") from None
     kwargs = meta.get('arch_kwargs', {})
     if not isinstance(kwargs, dict): raise _invalid(meta_path, 'arch_kwargs must be an object')
     if unknown := sorted(set(kwargs) - set(inspect.signature(ARCHITECTURES[arch_name(meta['arch'])]).parameters)):
@@ -199,7 +214,7 @@ def read_meta(path) -> dict:
     return meta
 
 # %% ../nbs/02a_checkpoints.ipynb #8bdac074
-def _built_to_fit(meta:dict, state:dict, weights:Path) -> torch.nn.Module:
+def _built_to_fit(meta:dict, state:dict, weights:Path):
     "The network `meta` describes, built once a skeleton (no memory) has the shapes of the tensors in `state`."
     import torch
     from mnist_digits.model import build_model

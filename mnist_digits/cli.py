@@ -18,7 +18,7 @@ def _add_recipe(p):
     "The flags of the recipe: preset, architecture, schedule, regularisation, seed."
     p.add_argument('--preset', default='handwriting', choices=list(PRESETS), help='recipe to start '
                    'from (default: handwriting, the classic CNN trained on varied handwriting)')
-    archs = ', '.join(dict.fromkeys(p['arch'] for p in PRESETS.values()))  # each architecture has a preset
+    archs = ', '.join(dict.fromkeys(recipe['arch'] for recipe in PRESETS.values()))  # each has a preset
     p.add_argument('--arch', help=f"architecture: {archs} (default: the preset's)")
     p.add_argument('--epochs', type=int, help='number of epochs (a pretrained resnet first trains '
                    'its new head alone for one more)')

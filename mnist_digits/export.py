@@ -4,7 +4,6 @@
 
 # %% ../nbs/11_export.ipynb #2ea00895
 from __future__ import annotations
-import contextlib, io, json, warnings
 from pathlib import Path
 
 from .checkpoints import _onnx_meta, _onnx_modules, _write_onnx

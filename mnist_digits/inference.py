@@ -13,7 +13,7 @@ import numpy as np
 from PIL import Image
 
 from .files import MnistError, atomic_write, writable_folder
-from .runtime import Recognizer, load_net, load_recognizer
+from .runtime import Recognizer, as_net, load_recognizer
 from .preprocessing import BlankImage, to_mnist
 
 # %% auto #0
@@ -51,7 +51,7 @@ def predict_mnist(images:np.ndarray, # MNIST-format uint8 images (N, 28, 28)
                  ) -> list[Prediction]:
     "A `Prediction` for each MNIST-format image; those the guard refuses get `digit=None`."
     model = load_recognizer(model)
-    if guard not in (True, None): model = Recognizer(model.net, load_net(guard))
+    if guard not in (True, None): model = Recognizer(model.net, as_net(guard))
     probs = model.probabilities(images, bs).tolist()
     doubt = model.not_a_digit(images, bs).tolist() if guard is not None else [None] * len(images)
     return [_judged(p, d, model.threshold if guard is not None else 1.) for p, d in zip(probs, doubt)]

@@ -13,7 +13,7 @@ from scipy import ndimage
 
 from .files import MnistError
 from .preprocessing import BlankImage, center_digit, ink_of, opened_image
-from .inference import BLANK, _shown, check_show_dir, image_files, predict, predict_mnist, save_seen
+from .inference import BLANK, _shown, check_show_dir, image_files, predict_mnist, save_seen
 from .runtime import load_recognizer
 
 # %% auto #0

@@ -12,11 +12,12 @@ from pathlib import Path
 import numpy as np
 
 from .files import MnistError
-from .checkpoints import checkpoint_paths, find_model, load_model, newest_model, onnx_path, read_meta
+from .checkpoints import (_first_line, _previous, checkpoint_paths, find_model, load_model, newest_model,
+                                      onnx_path, read_meta)
 
 # %% auto #0
 __all__ = ['SHIPPED_MODEL', 'SHIPPED_GUARD', 'choose_model', 'OnnxNet', 'TorchNet', 'load_net', 'load_guard', 'shipped_guard',
-           'not_a_digit_probability', 'Recognizer', 'load_recognizer']
+           'as_net', 'not_a_digit_probability', 'Recognizer', 'load_recognizer']
 
 # %% ../nbs/05b_runtime.ipynb #5dd558e2
 SHIPPED_MODEL = files('mnist_digits')/'handwriting.safetensors'  # the digit model when you have none
@@ -48,7 +49,8 @@ class OnnxNet:
         self.session = ort.InferenceSession(str(path), options, providers=['CPUExecutionProvider'])
         self.path, self.meta = Path(path), meta
     def __call__(self, images:np.ndarray, bs:int=1024) -> np.ndarray:
-        runs = [self.session.run(None, {'images': np.asarray(images[i:i + bs], np.float32)})[0]
+        images = np.asarray(images).reshape(-1, 28, 28)  # (N, 1, 28, 28) too
+        runs = [self.session.run(None, {'images': images[i:i + bs].astype(np.float32)})[0]
                 for i in range(0, len(images), bs)]
         return np.concatenate(runs) if runs else np.zeros((0, len(self.meta['classes'])), np.float32)
     def exported_from(self) -> str|None:
@@ -58,11 +60,12 @@ class OnnxNet:
 # %% ../nbs/05b_runtime.ipynb #60bca124
 class TorchNet:
     "A torch module, run as `OnnxNet` runs its file: grey levels (N, 28, 28) in, probabilities out."
-    def __init__(self, module): # a network from the Models chapter
-        self.module, self.meta = module.eval(), getattr(module, 'meta', {})
+    def __init__(self, module): # a network from the Models chapter; logits runs it in evaluation mode
+        self.module, self.meta = module, getattr(module, 'meta', {})
     def __call__(self, images:np.ndarray, bs:int=1024) -> np.ndarray:
         import torch
         from mnist_digits.model import logits
+        if len(images) == 0: return np.zeros((0, len(self.meta.get('classes', range(10)))), np.float32)
         return torch.softmax(logits(self.module, images, bs), 1).numpy()
 
 # %% ../nbs/05b_runtime.ipynb #d11536a0
@@ -82,13 +85,14 @@ def _on_torch(checkpoint, why:str) -> TorchNet:
 
 # %% ../nbs/05b_runtime.ipynb #0e7f96a0
 def _onnx_net(checkpoint, meta:dict) -> OnnxNet|str:
-    "`checkpoint`'s ONNX file on onnxruntime, or why it cannot be used."
+    "`checkpoint`'s ONNX file on onnxruntime (or the one a cut-off save kept), or why it cannot be used."
     onnx, weights = onnx_path(checkpoint), checkpoint_paths(checkpoint)[0]
-    if not onnx.is_file(): return f'{weights} has no {onnx.name} beside it'
-    try: net = OnnxNet(onnx, meta)
-    except Exception as e: return f'{onnx} is not a readable ONNX file ({str(e).splitlines()[0]})'
-    if net.exported_from() != meta['weights_sha256']: return f'{onnx} is not the export of {weights.name}'
-    return net
+    for path in (onnx, _previous(onnx)):
+        if not path.is_file(): continue
+        try: net = OnnxNet(path, meta)
+        except Exception as e: return f'{path} is not a readable ONNX file ({_first_line(e)})'
+        if net.exported_from() == meta['weights_sha256']: return net
+    return f'{onnx} is not the export of {weights.name}' if onnx.is_file() else f'{weights} has no {onnx.name} beside it'
 
 # %% ../nbs/05b_runtime.ipynb #3affcafc
 def load_net(model, # a torch module, or a checkpoint (NAME, NAME.json or NAME.safetensors)
@@ -111,10 +115,16 @@ def load_guard(path=None, # a guard checkpoint; default: the one shipped with th
     "The not-a-digit guard as a torch module (loaded once per process); its JSON gives its `threshold`."
     return load_model(SHIPPED_GUARD if path is None else path)
 
-@cache
 def shipped_guard(runtime:str='onnx') -> OnnxNet|TorchNet:
     "The shipped not-a-digit guard as a network to read with, loaded once per process."
-    return load_net(SHIPPED_GUARD, runtime)
+    return _shipped_guard(runtime)
+
+@cache
+def _shipped_guard(runtime:str) -> OnnxNet|TorchNet: return load_net(SHIPPED_GUARD, runtime)
+
+def as_net(model) -> OnnxNet|TorchNet:
+    "`model` if it is a network already, else `load_net(model)`: for guards given any way."
+    return model if isinstance(model, (OnnxNet, TorchNet)) else load_net(model)
 
 # %% ../nbs/05b_runtime.ipynb #508bebcc
 def not_a_digit_probability(images:np.ndarray, # MNIST-format uint8 images (N, 28, 28)
@@ -122,8 +132,7 @@ def not_a_digit_probability(images:np.ndarray, # MNIST-format uint8 images (N, 2
                             bs:int=1024, # images per forward pass
                            ) -> np.ndarray:
     "The guard's probability that each image holds no digit, (N,)."
-    net = shipped_guard() if guard is None else guard if isinstance(guard, (OnnxNet, TorchNet)) else load_net(guard)
-    return net(images, bs)[:, 1]
+    return (shipped_guard() if guard is None else as_net(guard))(images, bs)[:, 1]
 
 # %% ../nbs/05b_runtime.ipynb #af9b5196
 def guard_threshold(model, # a digit network or module; a loaded one carries its checkpoint's JSON as meta
@@ -132,9 +141,10 @@ def guard_threshold(model, # a digit network or module; a loaded one carries its
     "`guard`'s refusal threshold for `model`'s images: the model's own, else the guard's."
     meta = getattr(model, 'meta', {})
     made_for = meta.get('guard', {}).get('weights_sha256')  # the guard it was chosen for
-    if 'guard_threshold' not in meta or made_for not in (None, guard.meta.get('weights_sha256')):
-        return guard.meta['threshold']
-    return meta['guard_threshold']
+    if 'guard_threshold' in meta and made_for in (None, guard.meta.get('weights_sha256')): return meta['guard_threshold']
+    if 'threshold' not in guard.meta:
+        raise MnistError("the guard records no threshold: give a guard checkpoint whose JSON has one (the shipped one does)")
+    return guard.meta['threshold']
 
 # %% ../nbs/05b_runtime.ipynb #31950f98
 class Recognizer:
