@@ -12,7 +12,8 @@ import numpy as np
 from .files import MnistError, atomic_write
 
 # %% auto #0
-__all__ = ['checkpoint_paths', 'onnx_path', 'save_model', 'read_meta', 'load_model', 'newest_model', 'find_model']
+__all__ = ['checkpoint_paths', 'onnx_path', 'save_model', 'read_meta', 'weights_bytes', 'load_model', 'newest_model',
+           'find_model']
 
 # %% ../nbs/02a_checkpoints.ipynb #65043f75
 def checkpoint_paths(path) -> tuple[Path, Path]:
@@ -227,10 +228,8 @@ def _built_to_fit(meta:dict, state:dict, weights:Path):
     return build_model(meta['arch'], **kwargs)
 
 # %% ../nbs/02a_checkpoints.ipynb #ee6fc5e9
-def _read_weights(weights:Path, meta_path:Path, meta:dict) -> dict:
-    "The tensors in `weights`, once its SHA-256 matches the one recorded in `meta`."
-    from safetensors import SafetensorError
-    from safetensors.torch import load
+def weights_bytes(weights:Path, meta_path:Path, meta:dict) -> bytes:
+    "The bytes of `weights` (or of those a cut-off save kept), once their SHA-256 is the one `meta` records."
     if not weights.is_file():
         raise MnistError(
             f"{weights} is missing: the model's weights belong beside {meta_path.name}"
@@ -242,6 +241,13 @@ def _read_weights(weights:Path, meta_path:Path, meta:dict) -> dict:
     if hashlib.sha256(data).hexdigest() != meta['weights_sha256']:
         raise MnistError(f"{weights} does not match {meta_path.name} (SHA-256 differs): "
                          "the file is damaged or from another run; train again")
+    return data
+
+def _read_weights(weights:Path, meta_path:Path, meta:dict) -> dict:
+    "The tensors in `weights`, once its SHA-256 matches the one recorded in `meta`."
+    from safetensors import SafetensorError
+    from safetensors.torch import load
+    data = weights_bytes(weights, meta_path, meta)
     try: return load(data)
     except (SafetensorError, ValueError, RuntimeError) as e:
         raise MnistError(f"{weights} is not a readable safetensors file ({e}): "

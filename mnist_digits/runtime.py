@@ -13,7 +13,7 @@ import numpy as np
 
 from .files import MnistError
 from .checkpoints import (_first_line, _previous, checkpoint_paths, find_model, load_model, newest_model,
-                                      onnx_path, read_meta)
+                                      onnx_path, read_meta, weights_bytes)
 
 # %% auto #0
 __all__ = ['SHIPPED_MODEL', 'SHIPPED_GUARD', 'choose_model', 'OnnxNet', 'TorchNet', 'load_net', 'load_guard', 'shipped_guard',
@@ -102,6 +102,7 @@ def load_net(model, # a torch module, or a checkpoint (NAME, NAME.json or NAME.s
     if runtime not in ('onnx', 'torch'): raise MnistError(f"runtime must be 'onnx' or 'torch', not {runtime!r}")
     if _is_module(model): return TorchNet(model)
     meta = read_meta(model)
+    weights_bytes(*checkpoint_paths(model), meta)  # a damaged checkpoint is refused, whichever file answers
     if runtime == 'torch': return TorchNet(load_model(model))
     net = _onnx_net(model, meta)
     return _on_torch(model, net) if isinstance(net, str) else net
