@@ -102,8 +102,8 @@ def load_net(model, # a torch module, or a checkpoint (NAME, NAME.json or NAME.s
     if runtime not in ('onnx', 'torch'): raise MnistError(f"runtime must be 'onnx' or 'torch', not {runtime!r}")
     if _is_module(model): return TorchNet(model)
     meta = read_meta(model)
-    weights_bytes(*checkpoint_paths(model), meta)  # a damaged checkpoint is refused, whichever file answers
-    if runtime == 'torch': return TorchNet(load_model(model))
+    if runtime == 'torch': return TorchNet(load_model(model))  # load_model checks the weights as it reads them
+    weights_bytes(*checkpoint_paths(model), meta)  # a damaged checkpoint is refused, even if its ONNX file is good
     net = _onnx_net(model, meta)
     return _on_torch(model, net) if isinstance(net, str) else net
 
