@@ -21,6 +21,7 @@ The dev sets (each one source, used to choose, never to report as "real handwrit
 """
 import argparse, json, subprocess, sys, time
 from pathlib import Path
+from dataclasses import replace
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
@@ -155,7 +156,7 @@ def measure(model, sets:dict, guard=True, threshold=None, transform=None) -> dic
         answers = predict_mnist(xs, model, guard=guard)
         if transform is not None:  # the digit model sees transformed images, the guard the images as to_mnist gives them
             guessed = predict_mnist(transform(xs), model, guard=None)
-            answers = [a._replace(best_guess=g.best_guess) for a, g in zip(answers, guessed)]
+            answers = [replace(a, best_guess=g.best_guess) for a, g in zip(answers, guessed)]
         if threshold is not None:
             refused = np.array([a.not_a_digit > threshold for a in answers])
         else: refused = np.array([a.digit is None for a in answers])
@@ -404,7 +405,7 @@ def reading_dev(model, digits:np.ndarray, labels:np.ndarray, n:int=1000, seed:in
     rng, right = np.random.default_rng(seed), 0
     for _ in range(n):
         pick = rng.choice(len(digits), int(rng.integers(2, 7)), replace=False)
-        right += read_number(STYLES['neat'](list(digits[pick]), rng), model)['number'] == ''.join(map(str, labels[pick]))
+        right += read_number(STYLES['neat'](list(digits[pick]), rng), model).number == ''.join(map(str, labels[pick]))
     return right / n
 
 def reading_failures(model, digits:np.ndarray, labels:np.ndarray, n:int=1000, seed:int=0, per_font:int|None=None) -> dict:
@@ -420,10 +421,10 @@ def reading_failures(model, digits:np.ndarray, labels:np.ndarray, n:int=1000, se
         pick = first + rng.choice(per_font or len(digits), size, replace=False)  # per_font: one font's digits only
         truth = ''.join(map(str, labels[pick]))
         read = read_number(STYLES['neat'](list(digits[pick]), rng), model)
-        marks = len(read['digits'])
-        why = ('exact' if read['number'] == truth else 'a digit misread alone' if not alone[pick].all()
+        marks = len(read.digits)
+        why = ('exact' if read.number == truth else 'a digit misread alone' if not alone[pick].all()
                else 'a digit lost' if marks < size else 'a mark too many' if marks > size
-               else 'a digit refused in the number' if any(d['digit'] is None for d in read['digits'])
+               else 'a digit refused in the number' if any(d.digit is None for d in read.digits)
                else 'a digit misread in the number')
         counts[why] += 1
     return {k: v / n for k, v in counts.items()}

@@ -4,7 +4,8 @@
 
 # %% ../nbs/09_app.ipynb #05c09632
 from __future__ import annotations
-import os, shutil, socket, tempfile
+import os, shutil, socket
+from dataclasses import replace
 from functools import partial
 from importlib.resources import files
 from pathlib import Path
@@ -16,27 +17,28 @@ with warnings.catch_warnings():  # Gradio's tqdm complains, in Jupyter, of a wid
 from PIL import Image
 
 from . import __version__
+from .answers import Prediction, Reading
 from .files import MnistError, atomic_write, writable_folder
-from .inference import predict_files
+from .inference import predict, predict_files
 from .runtime import _onnx_net, load_recognizer
 from .preprocessing import _MAX_PIXELS
 from .checkpoints import checkpoint_paths, find_model, onnx_path, read_meta
-from .reading import read_files
+from .reading import read_files, read_number
 
 # %% auto #0
 __all__ = ['make_app', 'serve', 'write_space']
 
 # %% ../nbs/09_app.ipynb #ee4ba19e
 _MODES = {
-    'one digit': predict_files,
-    'a number': read_files,
-}  # the page's switch, and what each calls
+    'one digit': (predict, predict_files, Prediction),
+    'a number': (read_number, read_files, Reading),
+}  # the page's switch: how each reads a picture and a file, and its answer
 
 # %% ../nbs/09_app.ipynb #86d4cc1c
-def _public(result:dict, folder) -> dict:
-    "`result` with `folder` taken out of its file name and error message."
+def _public(answer, folder):
+    "`answer` with `folder` taken out of its file name and error message."
     prefix = f'{folder}{os.sep}'
-    return {k: v.replace(prefix, '') if isinstance(v, str) else v for k, v in result.items()}
+    return replace(answer, **{k: getattr(answer, k).replace(prefix, '') for k in ('file', 'error') if getattr(answer, k)})
 
 # %% ../nbs/09_app.ipynb #dae92c5e
 def _answer_file(path, # an image file
@@ -44,7 +46,7 @@ def _answer_file(path, # an image file
                  mode:str='one digit', # 'one digit' or 'a number'
                 ) -> dict:
     "The command line's JSON object (`predict`, or `read` for 'a number') for `path`, without its folder."
-    return _public(_MODES[mode]([path], model)[0], Path(path).parent)
+    return _public(_MODES[mode][1]([path], model)[0], Path(path).parent).to_dict()
 
 # %% ../nbs/09_app.ipynb #ff8cf503
 _EXAMPLES = (
@@ -60,50 +62,21 @@ def _top(probabilities:list, k:int=3) -> dict:
     return {str(d): probabilities[d] for d in best}
 
 # %% ../nbs/09_app.ipynb #8c22a9f4
-def _label_of(result:dict, # from _answer_file
-              mode:str, # 'one digit' or 'a number'
-             ) -> dict|str|None:
-    "The `gr.Label` value: the top-3 digits, 'not a digit', the number, or None for an error."
-    if 'error' in result: return None
-    if mode == 'a number': return result['number'] or 'no number'
-    return 'not a digit' if result['digit'] is None else _top(result['probabilities'])
-
-# %% ../nbs/09_app.ipynb #409de2b8
-def _mark(d:dict) -> str:
-    "One mark of a number, in words."
-    if d['digit'] is None: return f"not a digit (best guess {d['best_guess']})"
-    return f"{d['digit']} ({d['probability']:.0%})"
-
-def _number_verdict(result:dict) -> str:
-    "The page's line on a number: the number, then each mark."
-    if not result['digits']: return f"**No number:** {result['reason']}"
-    return f"**{result['number'] or 'No number'}**: " + ', '.join(map(_mark, result['digits']))
-
-# %% ../nbs/09_app.ipynb #6ee94ce1
-def _verdict_of(result:dict, mode:str) -> str:
-    "The page's line (Markdown) on `result`: the answer and how sure, why not a digit, or what is wrong."
-    if 'error' in result: return f"**Cannot read this image.** {result['error']}"
-    if mode == 'a number': return _number_verdict(result)
-    r = result
-    if r['digit'] is not None:
-        return (f"**{r['digit']}**, {r['probability']:.1%} sure "
-                f"(runner-up {r['runner_up']}, {r['runner_up_probability']:.1%})")
-    guess = (
-        f"; best guess {r['best_guess']} ({r['probability']:.0%})"
-        if r['best_guess'] is not None
-        else ''
-    )
-    return f"**Not a digit:** {r['reason']}{guess}"
+def _label_of(answer) -> dict|str|None:
+    "The `gr.Label` value for a `Prediction` or `Reading`: the top-3 digits, 'not a digit', the number, or None."
+    if answer.error is not None: return None
+    if isinstance(answer, Reading): return answer.number or 'no number'
+    return 'not a digit' if answer.digit is None else _top(answer.probabilities)
 
 # %% ../nbs/09_app.ipynb #9a3dd85e
-def _seen(result:dict) -> Image.Image|None:
+def _seen(answer) -> Image.Image|None:
     "The 28x28 picture(s) the model saw, side by side, enlarged 4x without smoothing (or None)."
-    shown = result.get('shown') or []
-    shown = [shown] if isinstance(shown, str) else shown
-    if not shown: return None
-    strip = Image.new('L', (120 * len(shown) - 8, 112), 160)  # grey gaps of 8 pixels between digits
-    for i, p in enumerate(shown):
-        strip.paste(Image.open(p).resize((112, 112), Image.Resampling.NEAREST), (120 * i, 0))
+    pictures = answer.pictures if isinstance(answer, Reading) else [answer.picture]
+    pictures = [p for p in pictures if p is not None]
+    if not pictures: return None
+    strip = Image.new('L', (120 * len(pictures) - 8, 112), 160)  # grey gaps of 8 pixels between digits
+    for i, p in enumerate(pictures):
+        strip.paste(Image.fromarray(p).resize((112, 112), Image.Resampling.NEAREST), (120 * i, 0))
     return strip
 
 # %% ../nbs/09_app.ipynb #263f5b20
@@ -115,6 +88,13 @@ _BLANK_CANVAS = (
 )
 
 # %% ../nbs/09_app.ipynb #22a36b04
+def _answer(image, mode:str, model):
+    "The answer to `image` (a PIL image, or an upload's path) in `mode`; for a file that cannot be read, its error."
+    read, _, kind = _MODES[mode]
+    try: return read(image, model)
+    except MnistError as e:
+        return _public(kind(error=str(e)), Path(image).parent if not isinstance(image, Image.Image) else '')
+
 def _show_answer(
     image,  # an upload's path, the sketchpad's value (a dict with a 'composite' image), or None
     mode: str,  # 'one digit' or 'a number'
@@ -124,13 +104,8 @@ def _show_answer(
     "What the page shows for `image`: the label's value, the verdict line, the picture(s) the model saw."
     if isinstance(image, dict): image = image.get('composite')
     if image is None: return None, empty, None
-    with tempfile.TemporaryDirectory() as tmp:
-        if isinstance(image, Image.Image):image.save(path := Path(tmp)/'sketch.png')
-        else: path = Path(image)
-        result = _MODES[mode]([path], model, show_dir=Path(tmp)/'seen')[0]
-        seen = _seen(result)
-    result = _public(result, path.parent)
-    return _label_of(result, mode), _verdict_of(result, mode), seen
+    answer = _answer(image, mode, model)
+    return _label_of(answer), answer._repr_markdown_(), _seen(answer)
 
 # %% ../nbs/09_app.ipynb #2728f790
 _INTRO = """# mnist_digits: draw a digit

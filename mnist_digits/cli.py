@@ -4,7 +4,8 @@
 
 # %% ../nbs/10_cli.ipynb #92e3a587
 from __future__ import annotations
-import argparse, contextlib, json, os, re, sys, time
+import argparse, contextlib, glob, json, os, re, sys, time
+from pathlib import Path
 
 from .files import MnistError
 from .checkpoints import find_model
@@ -265,34 +266,34 @@ def _run_evaluate(args) -> int:
     return 0
 
 # %% ../nbs/10_cli.ipynb #006c9330
-def _answer_line(r:dict) -> str:
-    "What `predict` prints for one file's answer."
-    saw = f"; saw {r['shown']}" if 'shown' in r else ''
-    if r['digit'] is not None:
-        return (f"{r['file']}: {r['digit']} ({r['probability']:.1%}; "
-                f"runner-up {r['runner_up']}, {r['runner_up_probability']:.1%})" + saw)
-    if r['best_guess'] is None: return f"{r['file']}: not a digit ({r['reason']})"  # blank
-    return f"{r['file']}: not a digit (best guess {r['best_guess']}, {r['probability']:.0%})" + saw
+def _check_show(args, number:bool):
+    "Before any work: the --show folder is writable and holds none of the pictures this run writes (unless --overwrite)."
+    from mnist_digits.inference import check_show_dir, image_files, seen_path
+    files = [p for p, error in image_files(args.images) if error is None]
+    planned = ([q for p in files for q in Path(args.show).glob(f'{glob.escape(p.stem)}.digit*.28x28.png')] if number
+               else [seen_path(args.show, p) for p in files])
+    check_show_dir(args.show, planned, args.overwrite)
 
 # %% ../nbs/10_cli.ipynb #10d66a4c
-def _print_answers(results:list, command:str, line, as_json:bool) -> int:
-    "Print `line` of each file's answer (errors on standard error), or a JSON list; 1 if any file or picture failed."
-    if as_json: print(json.dumps(results))
+def _print_answers(answers:list, command:str, args) -> int:
+    "Save --show's pictures; print each answer (errors on standard error), or a JSON list; 1 if any file or picture failed."
+    from mnist_digits.inference import save_pictures
+    answers, unsaved = save_pictures(answers, args.show) if args.show else (answers, None)
+    if args.json: print(json.dumps([a.to_dict() for a in answers]))
     else:
-        for r in results:
-            if 'error' in r: print(f"mnist-digits {command}: error: {r['error']}", file=sys.stderr)  # names the file
-            else: print(line(r))
-    unsaved = next((r['shown_error'] for r in results if 'shown_error' in r), None)
+        for a in answers:
+            if a.error is not None: print(f"mnist-digits {command}: error: {a.error}", file=sys.stderr)  # names the file
+            else: print(a)
     if unsaved: print(f"mnist-digits {command}: {unsaved}", file=sys.stderr)  # once, after the answers
-    return 1 if unsaved or any('error' in r for r in results) else 0
+    return 1 if unsaved or any(a.error is not None for a in answers) else 0
 
 # %% ../nbs/10_cli.ipynb #c8f16563
 def _run_predict(args) -> int:
     "Predict the digit of each image; print a line (or JSON object) per file; 1 if any file failed."
     from mnist_digits.inference import predict_files
-    results = predict_files(args.images, args.model, models_dir=args.models_dir, show_dir=args.show,
-                            overwrite=args.overwrite, abstain=not args.always_guess)
-    return _print_answers(results, 'predict', _answer_line, args.json)
+    if args.show: _check_show(args, number=False)
+    answers = predict_files(args.images, args.model, models_dir=args.models_dir, abstain=not args.always_guess)
+    return _print_answers(answers, 'predict', args)
 
 # %% ../nbs/10_cli.ipynb #6c48d2d7
 def _add_read(sub):
@@ -326,27 +327,13 @@ def _add_read(sub):
     p.add_argument('--json', action='store_true', help='print a JSON list with one object per file')
     return p
 
-# %% ../nbs/10_cli.ipynb #cd94051c
-def _number_line(r:dict) -> str:
-    "What `read` prints for one file's answer: the number, then each mark."
-    if r['number'] is None and not r['digits']: return f"{r['file']}: no number ({r['reason']})"
-    marks = [
-        (
-            f"{d['digit']} {d['probability']:.0%}"
-            if d['digit'] is not None
-            else f"not a digit (best guess {d['best_guess']}, {d['probability']:.0%})"
-        )
-        for d in r['digits']
-    ]
-    return f"{r['file']}: {r['number'] or 'no number'} ({', '.join(marks)})"
-
 # %% ../nbs/10_cli.ipynb #738b7130
 def _run_read(args) -> int:
     "Read the number in each image; print a line (or JSON object) per file; 1 if any file failed."
     from mnist_digits.reading import read_files
-    results = read_files(args.images, args.model, models_dir=args.models_dir, show_dir=args.show,
-                         overwrite=args.overwrite, abstain=not args.always_guess)
-    return _print_answers(results, 'read', _number_line, args.json)
+    if args.show: _check_show(args, number=True)
+    answers = read_files(args.images, args.model, models_dir=args.models_dir, abstain=not args.always_guess)
+    return _print_answers(answers, 'read', args)
 
 # %% ../nbs/10_cli.ipynb #8782c5fa
 _FINETUNE_FLAGS = {

@@ -5,43 +5,29 @@
 # %% ../nbs/06a_inference.ipynb #5276b6c9
 from __future__ import annotations
 import base64, io
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
-from typing import NamedTuple
 
 import numpy as np
 from PIL import Image
 
+from .answers import PHRASES, Prediction, worded
 from .files import MnistError, atomic_write, writable_folder
 from .runtime import Recognizer, as_net, load_recognizer
 from .preprocessing import BlankImage, to_mnist
 
 # %% auto #0
-__all__ = ['Prediction', 'predict_mnist', 'predict', 'predict_files', 'draw']
-
-# %% ../nbs/06a_inference.ipynb #180b3d2e
-class Prediction(NamedTuple):
-    "What the model answered for one image: a digit, or digit None (\"not a digit\") and the reason."
-    digit: int|None # the answer: the best guess, or None when the image holds no digit
-    probability: float|None # the model's probability of its best guess
-    runner_up: int|None # its second choice
-    runner_up_probability: float|None # the model's probability of its second choice
-    best_guess: int|None = None # the first choice, even when digit is None (None for a blank image)
-    not_a_digit: float|None = None # the guard's probability that the image holds no digit
-    reason: str|None = None # why the answer is None
-    probabilities: list|None = None # probability of each digit, 0 to 9 (None for a blank image)
+__all__ = ['predict_mnist', 'predict', 'predict_files', 'draw']
 
 # %% ../nbs/06a_inference.ipynb #6efa3363
-def _judged(probs:list, doubt:float|None, threshold:float) -> Prediction:
-    "One `Prediction` from ten probabilities, refused if the guard's `doubt` is above `threshold`."
+def _judged(probs:list, doubt:float|None, threshold:float, picture:np.ndarray) -> Prediction:
+    "The `Prediction` for `picture` from its ten probabilities, refused if the guard's `doubt` is above `threshold`."
     first, second = sorted(range(len(probs)), key=probs.__getitem__, reverse=True)[:2]
     refused = doubt is not None and doubt > threshold
-    reason = (
-        f'it does not look like a digit (not-a-digit probability {doubt:.0%})' if refused else None
-    )
-    return Prediction(
-        None if refused else first, probs[first], second, probs[second], first, doubt, reason, probs
-    )
+    reason = worded('refused', not_a_digit=doubt) if refused else None
+    return Prediction(None if refused else first, probs[first], second, probs[second], first, doubt, reason, probs,
+                      picture)
 
 # %% ../nbs/06a_inference.ipynb #7738050a
 def predict_mnist(images:np.ndarray, # MNIST-format uint8 images (N, 28, 28)
@@ -54,12 +40,11 @@ def predict_mnist(images:np.ndarray, # MNIST-format uint8 images (N, 28, 28)
     if guard not in (True, None): model = Recognizer(model.net, as_net(guard))
     probs = model.probabilities(images, bs).tolist()
     doubt = model.not_a_digit(images, bs).tolist() if guard is not None else [None] * len(images)
-    return [_judged(p, d, model.threshold if guard is not None else 1.) for p, d in zip(probs, doubt)]
+    threshold = model.threshold if guard is not None else 1.
+    return [_judged(p, d, threshold, picture) for p, d, picture in zip(probs, doubt, images)]
 
 # %% ../nbs/06a_inference.ipynb #420234da
-BLANK = Prediction(
-    None, None, None, None, reason='the image is blank: no ink stands out from the background'
-)
+BLANK = Prediction(reason=PHRASES['blank image'])
 
 # %% ../nbs/06a_inference.ipynb #6a09686e
 def _mnist_or_none(image) -> np.ndarray|None:
@@ -101,6 +86,30 @@ def image_files(paths) -> list[tuple[Path, str|None]]:
         else: found.append((p, None))
     return found
 
+# %% ../nbs/06a_inference.ipynb #b3cbdeaa
+def _prepared(files:list) -> tuple[list, list]:
+    "Per file: an error, BLANK or None (still to predict); and the 28x28 pictures of those still to predict."
+    answers, pictures = [], []
+    for path, error in files:
+        if error is None:
+            try: pictures.append(to_mnist(path)); answers.append(None); continue
+            except BlankImage: answers.append(replace(BLANK, file=str(path))); continue
+            except MnistError as e: error = str(e)
+        answers.append(Prediction(file=str(path), error=error))
+    return answers, pictures
+
+# %% ../nbs/06a_inference.ipynb #7b3e836c
+def predict_files(paths, # image files and folders of images
+                  model=None, # as for predict
+                  models_dir='models',
+                  abstain:bool=True, # as for predict
+                 ) -> list[Prediction]:
+    "A `Prediction` for each image file, with its `file`; for a file that cannot be read, its `error`."
+    files, model = image_files(paths), load_recognizer(model, models_dir)
+    answers, pictures = _prepared(files)
+    new = iter(predict_mnist(np.stack(pictures), model, guard=True if abstain else None) if pictures else [])
+    return [a or replace(next(new), file=str(p)) for a, (p, _) in zip(answers, files)]
+
 # %% ../nbs/06a_inference.ipynb #8e4a2a40
 def seen_path(folder:Path, source:Path, part:str='') -> Path:
     "Where `save_seen` puts the 28x28 image the model saw for `source` (or a `part` of it, like a digit)."
@@ -125,47 +134,23 @@ def check_show_dir(folder, planned:list, overwrite:bool):
             " name another --show folder, or --overwrite to replace them"
         )
 
-def _shown(save, folder) -> dict:
-    "`{'shown': save()}`, or `{'shown_error': why}` if the disk refuses: pictures never cost the answers."
-    try: return {'shown': save()}
-    except OSError as e:
-        return {'shown_error': f"could not write the 28x28 pictures in {folder} ({e.strerror or e}); the answers stand"}
+# %% ../nbs/06a_inference.ipynb #c8e50ee4
+def _pictures_saved(answer, folder:Path):
+    "`answer` with its 28x28 pictures saved in `folder` (a number's as NAME.digitK) and `shown` saying where."
+    if hasattr(answer, 'digits'):
+        shown = [str(save_seen(p, folder, answer.file, f'.digit{i + 1}')) for i, p in enumerate(answer.pictures)]
+        return replace(answer, shown=shown) if shown else answer
+    return answer if answer.picture is None else replace(answer, shown=str(save_seen(answer.picture, folder, answer.file)))
 
-# %% ../nbs/06a_inference.ipynb #b3cbdeaa
-def _prepared(files:list) -> tuple[list, list, list]:
-    "Results per file (error, or not a digit if blank); those still to predict, and their 28x28 arrays."
-    results, good, arrays = [], [], []
-    for path, error in files:
-        results.append({'file': str(path)})
-        if error is None:
-            try:arrays.append(to_mnist(path)); good.append(results[-1])
-            except BlankImage:results[-1].update(BLANK._asdict())
-            except MnistError as e: error = str(e)
-        if error is not None: results[-1]['error'] = error
-    return results, good, arrays
-
-# %% ../nbs/06a_inference.ipynb #7b3e836c
-def predict_files(paths, # image files and folders of images
-                  model=None, # as for predict
-                  models_dir='models',
-                  show_dir=None, # if given, save the 28x28 image the model saw for each file here
-                  overwrite:bool=False, # may images already in show_dir be replaced?
-                  abstain:bool=True, # as for predict
-                 ) -> list[dict]:
-    "One dict per image file: `file` and either the fields of its `Prediction` or `error`."
-    files = image_files(paths)
-    if show_dir is not None:
-        check_show_dir(show_dir, [seen_path(show_dir, p) for p, e in files if e is None], overwrite)
-    model = load_recognizer(model, models_dir)
-    results, good, arrays = _prepared(files)
-    answers = (
-        predict_mnist(np.stack(arrays), model, guard=True if abstain else None) if good else []
-    )
-    for result, prediction, array in zip(good, answers, arrays):
-        result.update(prediction._asdict())
-        if show_dir is not None:
-            result.update(_shown(lambda: str(save_seen(array, Path(show_dir), Path(result['file']))), show_dir))
-    return results
+def save_pictures(answers:list, folder) -> tuple[list, str|None]:
+    "`answers` with their pictures saved in `folder`, and why not if the disk refused: pictures never cost the answers."
+    out, why = [], None
+    for a in answers:
+        if why is None:
+            try: a = _pictures_saved(a, Path(folder))
+            except OSError as e: why = f"could not write the 28x28 pictures in {folder} ({e.strerror or e}); the answers stand"
+        out.append(a)
+    return out, why
 
 # %% ../nbs/06a_inference.ipynb #68ea672b
 _DRAW_JS = """
@@ -215,13 +200,6 @@ def _draw_widget():
     return DrawDigit
 
 # %% ../nbs/06a_inference.ipynb #14131d82
-def _answer_line(p:Prediction) -> str:
-    "One line on `p`, as the docs site's draw-a-digit page says it."
-    if p.best_guess is None: return 'Nothing to read: the canvas is blank'
-    if p.digit is None:
-        return f"Not a digit: {p.reason}; best guess {p.best_guess} ({p.probability:.0%})"
-    return f"{p.digit}, {p.probability:.1%} sure (runner-up {p.runner_up}, {p.runner_up_probability:.1%})"
-
 def _png_url(array:np.ndarray) -> str:
     "A 2-D uint8 array as a PNG data URL."
     png = io.BytesIO(); Image.fromarray(array).save(png, format='PNG')
@@ -234,8 +212,7 @@ def draw(model=None, # a Recognizer, a module, a checkpoint, or None: as predict
     model, widget = load_recognizer(model, models_dir), _draw_widget()()
     def read(change):
         image = Image.open(io.BytesIO(base64.b64decode(change.new.split(',', 1)[1])))
-        array = _mnist_or_none(image)
-        widget.answer = _answer_line(predict_mnist(array[None], model)[0] if array is not None else BLANK)
-        widget.seen = _png_url(array) if array is not None else ''
+        answer = predict(image, model)
+        widget.answer, widget.seen = str(answer), _png_url(answer.picture) if answer.picture is not None else ''
     widget.observe(read, 'png')
     return widget

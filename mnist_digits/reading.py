@@ -4,16 +4,17 @@
 
 # %% ../nbs/08_reading.ipynb #8c419c46
 from __future__ import annotations
-import glob
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 from scipy import ndimage
 
+from .answers import PHRASES, Reading, worded
 from .files import MnistError
 from .preprocessing import BlankImage, center_digit, ink_of, opened_image
-from .inference import BLANK, _shown, check_show_dir, image_files, predict_mnist, save_seen
+from .inference import image_files, predict_mnist
 from .runtime import load_recognizer
 
 # %% auto #0
@@ -289,33 +290,26 @@ def digit_crops(ink:np.ndarray, boxes:list) -> list:
 MAX_MARKS = 200  # more blobs of ink than this is a texture or a page of text, not a number
 MAX_DIGITS = 40  # marks as wide as more digits than this are a line or a texture: never cut into pieces
 
-def _read_ink(ink:np.ndarray, model, abstain:bool) -> tuple[dict, list]:
-    "What `read_number` returns for the number in `ink`, and the 28x28 crops the model saw."
+def _read_ink(ink:np.ndarray, model, abstain:bool) -> Reading:
+    "The `Reading` of the number in `ink`: each mark's `Prediction`, with its box and the 28x28 crop the model saw."
     marks = _marks(ink)
     height = max(b[3] - b[1] for b in marks)
     if (wide := sum(_pieces(b, height) for b in marks)) > MAX_DIGITS:
-        return {'number': None, 'digits': [], 'reason': f'as wide as {wide} digits: too long to be a number'}, []
+        return Reading(reason=worded('too wide', count=wide))
     boxes = [tuple(map(int, b)) for b in split_wide(ink, marks, model)]
-    crops = digit_crops(ink, boxes)
-    answers = predict_mnist(np.stack(crops), model, guard=True if abstain else None)
-    digits = [{**a._asdict(), 'box': list(box)} for a, box in zip(answers, boxes)]
-    number = ''.join(str(a.digit) for a in answers if a.digit is not None) or None
-    reason = None if number else 'no mark in the image looks like a digit'
-    return {'number': number, 'digits': digits, 'reason': reason}, crops
+    answers = predict_mnist(np.stack(digit_crops(ink, boxes)), model, guard=True if abstain else None)
+    digits = [replace(a, box=list(box)) for a, box in zip(answers, boxes)]
+    number = ''.join(str(a.digit) for a in digits if a.digit is not None) or None
+    return Reading(number, digits, None if number else PHRASES['no digit'])
 
 # %% ../nbs/08_reading.ipynb #b1561703
-def _read(image, model, abstain:bool) -> tuple[dict, list]:
-    "What `read_number` returns for `image`, and the 28x28 crops the model saw."
+def _read(image, model, abstain:bool) -> Reading:
+    "The `Reading` of the number in `image`."
     picture, name = opened_image(image)
-    try:ink = ink_of(picture, name)
-    except BlankImage: return {'number': None, 'digits': [], 'reason': BLANK.reason}, []
+    try: ink = ink_of(picture, name)
+    except BlankImage: return Reading(reason=PHRASES['blank image'])
     blobs = ndimage.label(ink > 0, np.ones((3, 3)))[1]
-    if blobs > MAX_MARKS:
-        return {
-            'number': None,
-            'digits': [],
-            'reason': f'{blobs} separate marks: too many to be a number',
-        }, []
+    if blobs > MAX_MARKS: return Reading(reason=worded('too many marks', count=blobs))
     return _read_ink(ink, model, abstain)
 
 # %% ../nbs/08_reading.ipynb #0d1c72f5
@@ -323,52 +317,34 @@ def read_number(image, # a path, a PIL image, or a 2-D array (grey, 0..255)
                 model=None, # a module, a checkpoint path, or None for the newest in models_dir
                 models_dir='models',
                 abstain:bool=True, # a mark the guard says is not a digit gets digit None
-               ) -> dict:
-    "The number written left to right in `image`: `number` (str or None) and a dict per mark in `digits`."
-    return _read(image, load_recognizer(model, models_dir), abstain)[0]
+               ) -> Reading:
+    "The number written left to right in `image`: its `number` (str or None) and a `Prediction` per mark."
+    return _read(image, load_recognizer(model, models_dir), abstain)
 
 # %% ../nbs/08_reading.ipynb #28779a2f
-def _read_file(path:Path, model, abstain:bool, show_dir) -> dict:
-    "What `read_files` says about one image file: what `read_number` returns, or `error`."
-    try:result, crops = _read(path, model, abstain)
-    except MnistError as e: return {'file': str(path), 'error': str(e)}
-    if show_dir is not None:
-        save = lambda: [str(save_seen(c, Path(show_dir), path, f'.digit{i + 1}')) for i, c in enumerate(crops)]
-        result.update(_shown(save, show_dir))
-    return {'file': str(path), **result}
+def _read_file(path:Path, model, abstain:bool) -> Reading:
+    "The `Reading` of one image file, or its error."
+    try: return replace(_read(path, model, abstain), file=str(path))
+    except MnistError as e: return Reading(file=str(path), error=str(e))
 
 # %% ../nbs/08_reading.ipynb #7c6d943f
 def read_files(paths, # image files and folders of images
                model=None, # as for read_number
                models_dir='models',
-               show_dir=None, # if given, save the 28x28 crop of each mark here
-               overwrite:bool=False, # may crops already in show_dir be replaced?
                abstain:bool=True, # as for read_number
-              ) -> list[dict]:
-    "One dict per image file: `file` and either what `read_number` returns or `error`."
-    files = image_files(paths)
-    if show_dir is not None:
-        crops = [q for p, error in files if error is None
-                 for q in Path(show_dir).glob(f'{glob.escape(p.stem)}.digit*.28x28.png')]
-        check_show_dir(show_dir, crops, overwrite)
-    model = load_recognizer(model, models_dir)
-    return [
-        (
-            _read_file(path, model, abstain, show_dir)
-            if error is None
-            else {'file': str(path), 'error': error}
-        )
-        for path, error in files
-    ]
+              ) -> list[Reading]:
+    "A `Reading` for each image file, with its `file`; for a file that cannot be read, its `error`."
+    files, model = image_files(paths), load_recognizer(model, models_dir)
+    return [_read_file(p, model, abstain) if e is None else Reading(file=str(p), error=e) for p, e in files]
 
 # %% ../nbs/08_reading.ipynb #475699cd
-def _tally(counts:dict, failures:list, image, truth:str, result:dict, possible:bool):
+def _tally(counts:dict, failures:list, image, truth:str, result:Reading, possible:bool):
     "Count a read by reading_accuracy: exact, too many or too few marks, possible; keep failures."
-    counts['exact'] += result['number'] == truth
-    counts['too many marks'] += len(result['digits']) > len(truth)
-    counts['too few marks'] += len(result['digits']) < len(truth)
+    counts['exact'] += result.number == truth
+    counts['too many marks'] += len(result.digits) > len(truth)
+    counts['too few marks'] += len(result.digits) < len(truth)
     counts['possible'] += possible
-    if result['number'] != truth: failures.append((image, truth, result['number']))
+    if result.number != truth: failures.append((image, truth, result.number))
 
 # %% ../nbs/08_reading.ipynb #c062ae1d
 def reading_accuracy(model, # a digit model, or a checkpoint's path

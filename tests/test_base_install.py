@@ -29,7 +29,7 @@ def test_base_install_reads_with_the_shipped_model(base_venv, tmp_path):
     run = lambda *args: subprocess.run([base_venv/'bin'/'mnist-digits', *args], cwd=tmp_path, capture_output=True,
                                        text=True, timeout=120)
     seven, number = run('predict', str(EXAMPLES/'seven.png')), run('read', str(EXAMPLES/'number.png'))
-    assert seven.returncode == 0 and seven.stdout.split(': ')[1].startswith('7 ('), (seven.stdout, seven.stderr)
+    assert seven.returncode == 0 and seven.stdout.split(': ')[1].startswith('7, '), (seven.stdout, seven.stderr)
     assert number.returncode == 0 and number.stdout.split(': ')[1].startswith('2026 ('), (number.stdout, number.stderr)
     for command, extra in (('train', 'train'), ('evaluate', 'train'), ('app', 'app'), ('export', 'onnx')):
         refused = run(command)

@@ -16,7 +16,7 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).parent))
 from conftest import ARGS, CHROMIUM, ROOT, mouse_strokes
 from test_app_browser import ONE, SEVEN, SEVENTEEN
-from mnist_digits.inference import predict
+from mnist_digits.inference import BLANK, predict
 from mnist_digits.runtime import SHIPPED_MODEL, as_model
 from mnist_digits.preprocessing import to_mnist
 from mnist_digits.reading import _read
@@ -79,7 +79,7 @@ def clear(page): page.get_by_role('button', name='Clear').click()
 
 def test_drawings_read_as_python_reads_them(browser, site_url, tmp_path):
     page, fetched = open_page(browser, site_url)
-    assert page.locator('#verdict').inner_text() == 'Nothing to read: the canvas is blank'
+    assert page.locator('#verdict').inner_text() == str(BLANK)
     for name, strokes in DRAWINGS.items():
         last = answer_after(page, lambda: draw(page, strokes), len(strokes))
         png = canvas_png(page, tmp_path/f'{name}.png')
@@ -90,8 +90,21 @@ def test_drawings_read_as_python_reads_them(browser, site_url, tmp_path):
         assert np.allclose(last['result']['probabilities'], python.probabilities, atol=1e-3), name
         assert last['verdict'].startswith(f"{python.digit}, " if python.digit is not None else 'Not a digit: '), name
         blank = answer_after(page, lambda: clear(page))
-        assert blank['verdict'] == 'Nothing to read: the canvas is blank' and blank['images'] == []
+        assert blank['verdict'] == str(BLANK) and blank['images'] == []
     assert not [u for u in fetched if not u.startswith(site_url)]  # everything came from the site itself
+
+def test_the_page_words_answers_as_python_does(browser, site_url):
+    "The page fills in answers.PHRASES from models.json as Prediction and Reading word themselves."
+    from dataclasses import replace
+    from mnist_digits.answers import PHRASES, Prediction, Reading, worded
+    page, _ = open_page(browser, site_url)
+    seven = Prediction(7, 0.9204, 8, 0.0129, 7, 6e-05, probabilities=[0.1] * 10)
+    refused = Prediction(None, 0.2198, 4, 0.199, 6, 0.9999, worded('refused', not_a_digit=0.9999))
+    answers = [seven, refused, BLANK, Reading('72', [seven, refused, replace(seven, digit=2, best_guess=2)]),
+               Reading(None, [refused]), Reading(reason=PHRASES['blank image']),
+               Reading(reason=worded('too many marks', count=201))]
+    said = page.evaluate('answers => answers.map(a => mnistDigitsPage.reader.say(a))', [a.to_dict() for a in answers])
+    assert said == [str(a) for a in answers]
 
 def test_numbers_read_as_python_reads_them(browser, site_url, tmp_path):
     page, _ = open_page(browser, site_url)
@@ -99,13 +112,13 @@ def test_numbers_read_as_python_reads_them(browser, site_url, tmp_path):
     model = as_model(SHIPPED_MODEL)
     for name, strokes in NUMBERS.items():
         last = answer_after(page, lambda: draw(page, strokes), len(strokes))
-        python, crops = _read(canvas_png(page, tmp_path/f'{name}.png'), model, True)
-        assert last['result']['number'] == python['number'], (name, last['verdict'], python['number'])
-        assert [d['digit'] for d in last['result']['digits']] == [d['digit'] for d in python['digits']], name
-        assert [d['box'] for d in last['result']['digits']] == [d['box'] for d in python['digits']], name
-        for mine, theirs in zip(crops, last['images']):
+        python = _read(canvas_png(page, tmp_path/f'{name}.png'), model, True)
+        assert last['result']['number'] == python.number, (name, last['verdict'], python.number)
+        assert [d['digit'] for d in last['result']['digits']] == [d.digit for d in python.digits], name
+        assert [d['box'] for d in last['result']['digits']] == [d.box for d in python.digits], name
+        for mine, theirs in zip(python.pictures, last['images']):
             assert (abs(mine.astype(int) - np.array(theirs).reshape(28, 28)) <= 1).mean() >= 0.99, name
-        assert last['verdict'].startswith(f"{python['number']}: "), last['verdict']
+        assert last['verdict'].startswith(f"{python.number} (" if python.number else 'No number'), last['verdict']
         answer_after(page, lambda: clear(page))
 
 def generated_photos(n=24, seed=0) -> list[Image.Image]:

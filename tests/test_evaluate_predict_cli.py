@@ -81,7 +81,7 @@ def test_predict_answers_good_files_and_reports_every_bad_one(workdir, tmp_path)
     human = cli('predict', *args, '--models-dir', str(work/'models'), cwd=tmp_path)
     assert human.returncode == 1 and 'Traceback' not in human.stdout + human.stderr
     answers = human.stdout.strip().splitlines()  # the answers on standard output ...
-    assert len(answers) == len(good) + len(blank) and sum(': not a digit (' in a for a in answers) == len(blank), human.stdout
+    assert len(answers) == len(good) + len(blank) and sum(': Nothing to read: ' in a for a in answers) == len(blank), human.stdout
     errors = human.stderr.strip().splitlines()  # ... and one line per unreadable input on standard error
     assert len(errors) == len(bad) and all(e.startswith('mnist-digits predict: error: ') for e in errors), human.stderr
 
@@ -138,10 +138,10 @@ def test_predict_says_not_a_digit(workdir, tmp_path):
         assert r['digit'] is None and r['best_guess'] in range(10) and r['not_a_digit'] > 0.5 and r['reason'], r
     human = cli('predict', *files, '--models-dir', str(work/'models'), cwd=tmp_path)
     lines = human.stdout.strip().splitlines()
-    assert human.returncode == 0 and lines[0].startswith(f'{files[0]}: 7 (') and human.stderr == ''
+    assert human.returncode == 0 and lines[0].startswith(f'{files[0]}: 7, ') and human.stderr == ''
     for line, name in zip(lines[1:], pictures):
         r = results[name]
-        assert line == f"{tmp_path/name}: not a digit (best guess {r['best_guess']}, {r['probability']:.0%})", line
+        assert line == f"{tmp_path/name}: Not a digit: {r['reason']}; best guess {r['best_guess']} ({r['probability']:.0%})", line
     guessed = cli('predict', *files[1:], '--always-guess', '--json', '--models-dir', str(work/'models'), cwd=tmp_path)
     assert all(r['digit'] in range(10) for r in json.loads(guessed.stdout)), guessed.stdout
 
@@ -174,4 +174,4 @@ def test_read_numbers_from_files(workdir, tmp_path):
     human = cli('read', *files[:5], '--model', seed, cwd=tmp_path)
     lines = human.stdout.strip().splitlines()
     assert human.returncode == 0 and human.stderr == '' and len(lines) == 5, human.stderr
-    assert lines[0].startswith(f"{files[0]}: {results['4071']['number']} (") and lines[4].endswith(': no number (the image is blank: no ink stands out from the background)')
+    assert lines[0].startswith(f"{files[0]}: {results['4071']['number']} (") and lines[4].endswith(': No number: the image is blank (no ink stands out from the background)')

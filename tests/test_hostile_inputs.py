@@ -37,7 +37,7 @@ def test_show_onto_a_full_disk_still_prints_the_answers(tmp_path):
     import subprocess
     from conftest import SCRIPT
     (tmp_path/'seven.png').write_bytes((SHIPPED/'seven.png').read_bytes())
-    for command, answer in (('predict', 'seven.png: 7 ('), ('read', 'seven.png: 7')):
+    for command, answer in (('predict', 'seven.png: 7, '), ('read', 'seven.png: 7')):
         proc = subprocess.run([SCRIPT, command, 'seven.png', '--show', 'seen'], cwd=tmp_path, capture_output=True, text=True,
                               preexec_fn=_disk_full_at(100), timeout=120)
         assert proc.returncode == 1 and 'Traceback' not in proc.stderr, proc.stderr
@@ -63,5 +63,5 @@ def test_a_forty_megapixel_png_costs_bounded_memory(tmp_path):
             "print(p.stdout.strip()); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
     out = subprocess.run([sys.executable, '-c', peak, SCRIPT, 'predict', 'big.png'], cwd=tmp_path, capture_output=True,
                          text=True, timeout=120).stdout.splitlines()
-    assert out[0].startswith('big.png: 7 ('), out
+    assert out[0].startswith('big.png: 7, '), out
     assert int(out[1]) < 1_500_000, f'peak {int(out[1]) / 1e6:.2f} GB'  # KB; the process itself (torch) is about 0.7 GB

@@ -75,7 +75,7 @@ def test_draw_in_jupyterlab(lab):
         assert seven.startswith('7, '), seven
         assert cell.locator('.jp-OutputArea img').evaluate('img => img.naturalWidth') == 28  # what the model saw
         blank = answer_after(cell, lambda: cell.get_by_role('button', name='Clear').click(), 'Nothing to read')
-        assert blank == 'Nothing to read: the canvas is blank', blank
+        assert blank == 'Nothing to read: the image is blank (no ink stands out from the background)', blank
         one = answer_after(cell, lambda: draw(page, canvas, ONE), '1, ')
         assert one.startswith('1, '), one
         browser.close()

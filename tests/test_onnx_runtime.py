@@ -63,10 +63,10 @@ def test_same_numbers_read(both, mnist_folder):
         pick = rng.choice(len(x_test), rng.integers(2, 6))
         image = compose(list(x_test[pick]), rng, touching=bool(rng.random() < 0.5))
         a, b = read_number(image, on_onnx), read_number(image, on_torch)
-        assert {**a, 'digits': None} == {**b, 'digits': None}  # the number, where the digits are, any reason
-        assert [d['digit'] for d in a['digits']] == [d['digit'] for d in b['digits']]
-        assert np.abs(np.array([d['probability'] for d in a['digits']]) -
-                      np.array([d['probability'] for d in b['digits']])).max() < 1e-4
+        assert (a.number, a.reason, [d.box for d in a.digits]) == (b.number, b.reason, [d.box for d in b.digits])
+        assert [d.digit for d in a.digits] == [d.digit for d in b.digits]
+        assert np.abs(np.array([d.probability for d in a.digits]) -
+                      np.array([d.probability for d in b.digits])).max() < 1e-4
 
 def test_predict_and_read_load_no_torch(tmp_path):
     "The whole command, run as the console script runs it: torch and fastai are never imported."

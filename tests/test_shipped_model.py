@@ -22,11 +22,11 @@ def test_predict_without_a_model(tmp_path, shipped):
     proc = cli('predict', str(EXAMPLES/'seven.png'), cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == said(shipped)  # exactly one line
-    assert re.fullmatch(r'.*seven\.png: \d \(\d+\.\d%; runner-up \d, \d+\.\d%\)\n', proc.stdout), proc.stdout
+    assert re.fullmatch(r'.*seven\.png: \d, \d+\.\d% sure \(runner-up \d, \d+\.\d%\)\n', proc.stdout), proc.stdout
     as_json = cli('predict', str(EXAMPLES/'seven.png'), '--json', cwd=tmp_path)
     assert as_json.returncode == 0 and as_json.stderr == said(shipped), as_json.stderr
     answer, = json.loads(as_json.stdout)  # standard output stays pure JSON
-    assert answer['digit'] in range(10) and f": {answer['digit']} (" in proc.stdout
+    assert answer['digit'] in range(10) and f": {answer['digit']}, " in proc.stdout
     assert not (tmp_path/'models').exists()  # nothing written
 
 def test_read_without_a_model(tmp_path, shipped):

@@ -290,7 +290,25 @@
     });
   }
 
-  // The models, and the verdicts `predict` and `read_number` would give
+  // A phrase of answers.PHRASES (models.json) filled in as Python's str.format does for {name} and {name:.N%}
+  function worded(phrases, key, values) {
+    return phrases[key].replace(/\{(\w+)(?::\.(\d)%)?\}/g,
+      (_, name, places) => places === undefined ? String(values[name]) : (100 * values[name]).toFixed(+places) + '%');
+  }
+
+  // An answer in words, as Python's Prediction and Reading say it (str() without the file), bold marks dropped
+  function say(phrases, a) {
+    let key = a.digit !== null ? 'digit' : 'not a digit', values = a;
+    if (a.error != null) key = 'error';
+    else if ('digits' in a) {
+      const marks = a.digits.map(d => worded(phrases, d.digit !== null ? 'mark' : 'mark, not a digit', d)).join(', ');
+      key = !a.digits.length ? 'no number' : a.number ? 'number' : 'no digit among the marks';
+      values = {...a, marks};
+    } else if (a.best_guess == null) key = 'blank';
+    return worded(phrases, key, values).replaceAll('**', '');
+  }
+
+  // The models, and the answers `predict` and `read_number` would give
   class Reader {
     constructor(digits, guard, info, ort) { Object.assign(this, {digits, guard, info, ort}); }
     static async load(base, ort) {  // base: the folder of models.json and the ONNX files
@@ -309,8 +327,10 @@
     async read(image) {  // one 28x28 uint8 image from toMnist: predict's answer
       const [[probs], [guard]] = await Promise.all([this.batch(this.digits, [image]), this.batch(this.guard, [image])]);
       const order = probs.map((p, d) => [p, d]).sort((a, b) => b[0] - a[0]);
-      const doubt = guard[1], refused = doubt > this.info.model.guard_threshold;
-      return {digit: refused ? null : order[0][1], probabilities: probs, not_a_digit: doubt, refused,
+      const doubt = guard[1], refused = doubt > this.info.model.guard_threshold, phrases = this.info.phrases;
+      return {digit: refused ? null : order[0][1], probability: order[0][0], runner_up: order[1][1],
+              runner_up_probability: order[1][0], best_guess: order[0][1], not_a_digit: doubt,
+              reason: refused ? worded(phrases, 'refused', {not_a_digit: doubt}) : null, probabilities: probs, refused,
               top3: order.slice(0, 3).map(([p, d]) => ({digit: d, probability: p}))};
     }
     async scores(ink, w, [x0, y0, x1, y1], pairs, height) {  // _piece_scores: model, guard and width together
@@ -353,15 +373,16 @@
       try { ink = inkOf(rgba, w, h); }
       catch (e) {
         if (!(e instanceof BlankImage)) throw e;
-        return {number: null, digits: [], crops: [], reason: 'the image is blank: no ink stands out from the background'};
+        return {number: null, digits: [], crops: [], reason: this.info.phrases['blank image']};
       }
       const marks = label(ink, w, h)[1].length;
-      if (marks > 200) return {number: null, digits: [], crops: [], reason: `${marks} separate marks: too many to be a number`};
+      if (marks > 200) return {number: null, digits: [], crops: [], reason: worded(this.info.phrases, 'too many marks', {count: marks})};
       const boxes = await this.digitBoxes(ink, w, h), crops = digitCrops(ink, w, h, boxes), digits = [];
       for (let i = 0; i < boxes.length; i++) digits.push({...await this.read(crops[i]), box: boxes[i]});
       const number = digits.filter(d => d.digit !== null).map(d => d.digit).join('') || null;
-      return {number, digits, crops, reason: number ? null : 'no mark in the image looks like a digit'};
+      return {number, digits, crops, reason: number ? null : this.info.phrases['no digit']};
     }
+    say(answer) { return say(this.info.phrases, answer); }  // the answer in words
   }
 
   window.mnistDigits = {toMnist, BlankImage, Reader};
