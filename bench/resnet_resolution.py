@@ -1,4 +1,4 @@
-"""What a ResNet-18 training step costs at each input resolution on this machine (the 28x28 choice in nbs/02_model.ipynb).
+"""What a ResNet-18 training step costs at each input resolution on this machine (the 28x28 choice in nbs/04_model.ipynb).
 
     python bench/resnet_resolution.py [--sizes 28 32 56 64] [--bs 128] [--steps 7]
 

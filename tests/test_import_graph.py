@@ -1,6 +1,7 @@
-"""The package's modules import each other without a circle, counting imports inside functions too, and no module
-answers for names it does not define (a module-level `__getattr__`, the way back-compat shims work)."""
-import ast
+"""The package's modules import each other without a circle, counting imports inside functions too, each only from
+chapters before its own, and no module answers for names it does not define (a module-level `__getattr__`, the way
+back-compat shims work)."""
+import ast, re
 from conftest import ROOT
 
 PACKAGE = ROOT/'mnist_digits'
@@ -28,6 +29,16 @@ def test_no_circle_in_the_import_graph():
             elif len(path) < len(edges): visit(imported, path + [imported])
     for module in edges: visit(module, [module])
     assert not circles, circles[:5]
+
+def chapter_of(module:str) -> int:
+    "The number of the chapter a module is exported from (nbs/NN_name.ipynb, in its generated header)."
+    return int(re.search(r'File to edit: \.\./nbs/(\d+)_', (PACKAGE/f'{module}.py').read_text()).group(1))
+
+def test_each_chapter_has_its_own_number_and_imports_only_earlier_ones():
+    chapters = [p.name.split('_')[0] for p in (ROOT/'nbs').glob('[0-9]*.ipynb')]
+    assert len(chapters) == len(set(chapters)), sorted(chapters)
+    later = [(m, i) for m, imported in graph().items() for i in imported if chapter_of(i) >= chapter_of(m)]
+    assert not later, later  # a newcomer reading in order never meets a name from a chapter ahead
 
 def test_no_module_level_getattr():
     shims = [p.name for p in PACKAGE.glob('*.py')

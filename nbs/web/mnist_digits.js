@@ -1,4 +1,4 @@
-// mnist_digits in the browser: `toMnist` is the Python package's `to_mnist` (nbs/06_preprocessing.ipynb) step by step,
+// mnist_digits in the browser: `toMnist` is the Python package's `to_mnist` (nbs/13_preprocessing.ipynb) step by step,
 // `Reader` runs the exported digit model and not-a-digit guard with onnxruntime-web, for one digit (`read`) or a whole
 // number (`readNumber`, the reading chapter's `read_number`). tests/test_browser_page.py
 // checks both against Python on the rendered docs site.
@@ -186,7 +186,7 @@
     return out;
   }
 
-  // Reading a whole number: the reading chapter's digit_boxes and digit_crops (nbs/08_reading.ipynb), step by step
+  // Reading a whole number: the reading chapter's digit_boxes and digit_crops (nbs/16_reading.ipynb), step by step
   const cmpBoxes = (a, b) => { for (let i = 0; i < 4; i++) if (a[i] !== b[i]) return a[i] - b[i]; return 0; };
   const union = (a, b) => [Math.min(a[0], b[0]), Math.min(a[1], b[1]), Math.max(a[2], b[2]), Math.max(a[3], b[3])];
   const stacked = (a, b) => Math.min(a[2], b[2]) - Math.max(a[0], b[0]) >= 0.5 * Math.min(a[2] - a[0], b[2] - b[0]);
