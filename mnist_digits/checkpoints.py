@@ -127,7 +127,7 @@ def _description(arch:str, arch_kwargs:dict|None, info:dict) -> dict:
     }
 
 # %% ../nbs/05_checkpoints.ipynb #0e955dd6
-_ONNX_KEYS = ('arch', 'preset', 'classes', 'normalization', 'weights_sha256', 'test_accuracy', 'threshold')
+_ONNX_KEYS = ('arch', 'preset', 'classes', 'normalization', 'weights_sha256', 'test_accuracy', 'threshold', 'temperature')
 
 def _onnx_meta(meta:dict, **more) -> dict:
     "What an ONNX file says of the checkpoint it came from (`meta`, its JSON)."

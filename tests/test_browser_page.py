@@ -1,4 +1,4 @@
-"""The docs site's draw-a-digit page (nbs/22_browser.ipynb) in Chromium: the model runs in the page, with no network.
+"""The docs site's draw-a-digit page (nbs/23_browser.ipynb) in Chromium: the model runs in the page, with no network.
 
 Needs the rendered site in _docs/ (`.ci/docs-check` leaves it there; or `.ci/web-assets` then `nbdev_docs`). Strokes
 are drawn with the mouse; each 28x28 picture and answer is compared with Python's `to_mnist` and `predict` (each number

@@ -13,7 +13,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from conftest import ARGS, CHROMIUM, ROOT, free_port, mouse_strokes, stop
 from test_app_browser import ONE, SEVEN
 
-CHAPTER = ROOT/'nbs'/'14_inference.ipynb'
+CHAPTER = ROOT/'nbs'/'15_inference.ipynb'
 
 def start_lab(folder:Path) -> tuple[subprocess.Popen, str]:
     "JupyterLab serving a copy of the inference chapter from `folder`, on loopback with a token: process, address."

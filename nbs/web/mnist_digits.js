@@ -1,4 +1,4 @@
-// mnist_digits in the browser: `toMnist` is the Python package's `to_mnist` (nbs/13_preprocessing.ipynb) step by step,
+// mnist_digits in the browser: `toMnist` is the Python package's `to_mnist` (nbs/14_preprocessing.ipynb) step by step,
 // `Reader` runs the exported digit model and not-a-digit guard with onnxruntime-web, for one digit (`read`) or a whole
 // number (`readNumber`, the reading chapter's `read_number`). tests/test_browser_page.py
 // checks both against Python on the rendered docs site.
@@ -186,7 +186,7 @@
     return out;
   }
 
-  // Reading a whole number: the reading chapter's digit_boxes and digit_crops (nbs/16_reading.ipynb), step by step
+  // Reading a whole number: the reading chapter's digit_boxes and digit_crops (nbs/17_reading.ipynb), step by step
   const cmpBoxes = (a, b) => { for (let i = 0; i < 4; i++) if (a[i] !== b[i]) return a[i] - b[i]; return 0; };
   const union = (a, b) => [Math.min(a[0], b[0]), Math.min(a[1], b[1]), Math.max(a[2], b[2]), Math.max(a[3], b[3])];
   const stacked = (a, b) => Math.min(a[2], b[2]) - Math.max(a[0], b[0]) >= 0.5 * Math.min(a[2] - a[0], b[2] - b[0]);
@@ -290,6 +290,13 @@
     });
   }
 
+  // runtime.with_temperature: the softmax of the logits (the probabilities' logarithms) divided by `temperature`
+  function withTemperature(probs, temperature) {
+    const scores = probs.map(p => Math.log(Math.max(p, 1.1754943508222875e-38)) / temperature);
+    const top = Math.max(...scores), e = scores.map(z => Math.exp(z - top)), sum = e.reduce((a, b) => a + b, 0);
+    return e.map(v => v / sum);
+  }
+
   // A phrase of answers.PHRASES (models.json) filled in as Python's str.format does for {name} and {name:.N%}
   function worded(phrases, key, values) {
     return phrases[key].replace(/\{(\w+)(?::\.(\d)%)?\}/g,
@@ -324,8 +331,9 @@
       const k = out.length / images.length;
       return images.map((_, i) => Array.from(out.slice(i * k, (i + 1) * k)));
     }
-    async read(image) {  // one 28x28 uint8 image from toMnist: predict's answer
-      const [[probs], [guard]] = await Promise.all([this.batch(this.digits, [image]), this.batch(this.guard, [image])]);
+    async read(image) {  // one 28x28 uint8 image from toMnist: predict's answer, calibrated by the model's temperature
+      const [[raw], [guard]] = await Promise.all([this.batch(this.digits, [image]), this.batch(this.guard, [image])]);
+      const probs = withTemperature(raw, this.info.model.temperature);
       const order = probs.map((p, d) => [p, d]).sort((a, b) => b[0] - a[0]);
       const doubt = guard[1], refused = doubt > this.info.model.guard_threshold, phrases = this.info.phrases;
       return {digit: refused ? null : order[0][1], probability: order[0][0], runner_up: order[1][1],
