@@ -93,7 +93,7 @@ def _answer(image, mode:str, model):
     read, _, kind = _MODES[mode]
     try: return read(image, model)
     except MnistError as e:
-        return _public(kind(error=str(e)), Path(image).parent if not isinstance(image, Image.Image) else '')
+        return kind(error=str(e)) if isinstance(image, Image.Image) else _public(kind(error=str(e)), Path(image).parent)
 
 def _show_answer(
     image,  # an upload's path, the sketchpad's value (a dict with a 'composite' image), or None
