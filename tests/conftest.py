@@ -1,6 +1,6 @@
 """Shared fixtures and helpers: where the real MNIST files are, one trained model for the whole session, the installed
 console script, the command line in this process, a fresh Python."""
-import contextlib, io, json, os, shutil, socket, struct, subprocess, sys, time, zlib
+import contextlib, io, json, os, shutil, socket, struct, subprocess, sys, tempfile, time, zlib
 from pathlib import Path
 import pytest
 
@@ -77,6 +77,11 @@ def hostile_files(folder:Path) -> dict:
     return {'postscript.png': ('is not an image Pillow can read', None), 'lab.tif': ('colour mode LAB', None),
             'animated.gif': ('several frames', None), 'nan.tif': ('holds NaN', None),
             'float.tif': (None, 7), 'phone.jpg': (None, 7)}
+
+def app_env(**more) -> dict:
+    """The environment for an app server with a Gradio cache of its own. Servers sharing the default cache delete each
+    other's copies of the examples when one shuts down, and the tests run two at a time."""
+    return {**os.environ, 'GRADIO_TEMP_DIR': tempfile.mkdtemp(prefix='gradio-'), **more}
 
 def free_port() -> int:
     "A loopback TCP port nobody is listening on."

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 import pytest
 from PIL import Image
-from conftest import ROOT, SCRIPT, cli, free_port, hostile_files, png_claiming, stop, wait_until_serving
+from conftest import ROOT, SCRIPT, app_env, cli, free_port, hostile_files, png_claiming, stop, wait_until_serving
 
 gradio_client = pytest.importorskip('gradio_client', reason='the app needs the app extra: pip install -e ".[dev]"')
 from gradio_client import Client, handle_file
@@ -23,7 +23,7 @@ def server(tmp_path_factory):
     port = free_port()
     log = open(work/'stderr.log', 'w')
     proc = subprocess.Popen([SCRIPT, 'app', '--model', str(MODEL), '--port', str(port), '--max-file-size', '1mb'], cwd=work,
-                            stdout=subprocess.PIPE, stderr=log, text=True, env={**os.environ, 'PYTHONVERBOSE': '1'})
+                            stdout=subprocess.PIPE, stderr=log, text=True, env=app_env(PYTHONVERBOSE='1'))
     seconds = wait_until_serving(proc, port)
     yield {'port': port, 'proc': proc, 'work': work, 'seconds': seconds,
            'client': Client(f'http://127.0.0.1:{port}/', verbose=False)}
@@ -135,7 +135,7 @@ def test_space_folder_serves(tmp_path):
         f'mnist_digits[app] @ git+https://github.com/mnist-digits/mnist_digits@{mnist_digits.__version__}\n')
     port = free_port()
     proc = subprocess.Popen([sys.executable, 'app.py'], cwd=space, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            env={**os.environ, 'GRADIO_SERVER_NAME': '127.0.0.1', 'GRADIO_SERVER_PORT': str(port)})
+                            env=app_env(GRADIO_SERVER_NAME='127.0.0.1', GRADIO_SERVER_PORT=str(port)))
     try:
         wait_until_serving(proc, port)
         answer = Client(f'http://127.0.0.1:{port}/', verbose=False).predict(handle_file(EXAMPLES/'seven.png'), api_name='/predict')
@@ -146,7 +146,7 @@ def test_ctrl_c_stops_the_server(tmp_path):
     "Ctrl-C (SIGINT) closes the server, frees the port, and exits 130 with one line, as every command does."
     port = free_port()
     proc = subprocess.Popen([SCRIPT, 'app', '--model', str(MODEL), '--port', str(port)], cwd=tmp_path,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,  # Ctrl-C as a terminal has it, even
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=app_env(),  # Ctrl-C as a terminal has it, even
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # when the tests run in the background
     try:
         wait_until_serving(proc, port)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from conftest import ARGS, CHROMIUM, ROOT, SCRIPT, free_port, mouse_strokes, stop, wait_until_serving
+from conftest import ARGS, CHROMIUM, ROOT, SCRIPT, app_env, free_port, mouse_strokes, stop, wait_until_serving
 
 MODEL = ROOT/'nbs'/'models'/'seed.safetensors'
 # Strokes on the sketchpad, in pixels from its centre (the canvas shows about 290 pixels a side)
@@ -21,7 +21,7 @@ SEVENTEEN = [[(-80, -60), (-80, 60)], [(-10, -60), (90, -60), (30, 60)]]
 def start_app(cwd) -> tuple[subprocess.Popen, str]:
     "`mnist-digits app` with the seed model on a free loopback port: the process and its address."
     port = free_port()
-    proc = subprocess.Popen([SCRIPT, 'app', '--model', str(MODEL), '--port', str(port)], cwd=cwd,
+    proc = subprocess.Popen([SCRIPT, 'app', '--model', str(MODEL), '--port', str(port)], cwd=cwd, env=app_env(),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_until_serving(proc, port)
     return proc, f'http://127.0.0.1:{port}/'
