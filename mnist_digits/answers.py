@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, fields
 import numpy as np
 
 # %% auto #0
-__all__ = ['PHRASES', 'worded', 'plain', 'Prediction', 'Reading']
+__all__ = ['Prediction', 'Reading']
 
 # %% ../nbs/13_answers.ipynb #7a796e30
 PHRASES = {

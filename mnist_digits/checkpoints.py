@@ -12,8 +12,7 @@ import numpy as np
 from .files import MnistError, atomic_write
 
 # %% auto #0
-__all__ = ['checkpoint_paths', 'onnx_path', 'save_model', 'read_meta', 'weights_bytes', 'load_model', 'newest_model',
-           'find_model']
+__all__ = ['save_model', 'read_meta', 'load_model', 'find_model']
 
 # %% ../nbs/05_checkpoints.ipynb #65043f75
 def checkpoint_paths(path) -> tuple[Path, Path]:

@@ -12,7 +12,7 @@ from .checkpoints import find_model
 from .presets import DEFAULTS, PRESETS
 
 # %% auto #0
-__all__ = ['make_parser', 'main']
+__all__ = ['main']
 
 # %% ../nbs/22_cli.ipynb #8f0df7cd
 def _add_recipe(p):

@@ -11,7 +11,7 @@ import numpy as np
 from .files import MnistError, atomic_write, writable_folder
 
 # %% auto #0
-__all__ = ['MNIST_FILES', 'MNIST_MEAN', 'MNIST_STD', 'load_mnist', 'show_digits', 'class_counts', 'normalize']
+__all__ = ['MNIST_FILES', 'MNIST_MEAN', 'MNIST_STD', 'load_mnist', 'show_digits', 'normalize']
 
 # %% ../nbs/01_data.ipynb #1deba329
 MNIST_FILES = {  # file name (decompressed) -> SHA-256 of its decompressed content

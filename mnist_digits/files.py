@@ -8,7 +8,7 @@ import os, shutil, tempfile
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['MnistError', 'atomic_write', 'writable_folder']
+__all__ = ['MnistError']
 
 # %% ../nbs/00_files.ipynb #2d5e6ec1
 class MnistError(Exception):

@@ -21,7 +21,7 @@ from .model import model_accuracy
 from .checkpoints import checkpoint_paths, save_model
 
 # %% auto #0
-__all__ = ['labelled_images', 'body_and_head', 'finetune_data', 'finetune']
+__all__ = ['labelled_images', 'finetune']
 
 # %% ../nbs/18_finetune.ipynb #eb22c878
 def sklearn_digit_pictures() -> tuple[list[Image.Image], np.ndarray]:
@@ -200,7 +200,7 @@ def _fine_tune(net, dls, epochs:int, freeze_epochs:int, lr:float, lr_mult:float)
 
 # %% ../nbs/18_finetune.ipynb #2b89a8b6
 def _yours(dls, n:int) -> tuple:
-    "Held-out images and digits of `finetune_data`'s loaders, and the training images that are yours."
+    "Held-out images and digits of finetune_data's loaders, and the training images that are yours."
     x_valid, y_valid = dls.valid.dataset.x[:, 0].cpu().numpy(), dls.valid.dataset.y.cpu().numpy()
     return (
         x_valid,

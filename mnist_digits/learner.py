@@ -21,7 +21,7 @@ from fastai.optimizer import Adam
 from fastai.torch_core import get_model, set_seed
 
 # %% auto #0
-__all__ = ['CPUMixedPrecision', 'make_learner', 'TextTable']
+__all__ = ['make_learner']
 
 # %% ../nbs/07_learner.ipynb #4a27f824
 def checked_device(name) -> torch.device:
@@ -78,7 +78,7 @@ class CPUMixedPrecision(Callback):
 
 # %% ../nbs/07_learner.ipynb #c379bee8
 def plain_forward(model:nn.Module):
-    "Undo `CPUMixedPrecision`'s wrapping of `model`'s forward pass, if it is there."
+    "Undo CPUMixedPrecision's wrapping of `model`'s forward pass, if it is there."
     vars(get_model(model)).pop('forward', None)
 
 # %% ../nbs/07_learner.ipynb #7854d784
@@ -121,7 +121,7 @@ def _resnet_learner(dls, # the loaders, from mnist_dls
                     s:dict, # settings from settings_for
                     pretrained:bool, # start from ImageNet weights (body frozen) or random ones
                    ) -> Learner:
-    "fastai's `vision_learner` on `grey_resnet18`, with a new head for the ten digits."
+    "fastai's `vision_learner` on grey_resnet18, with a new head for the ten digits."
     from fastai.vision.learner import model_meta, vision_learner
     from torchvision.models import resnet18 as torchvision_resnet18
     return vision_learner(

@@ -22,7 +22,7 @@ warnings.filterwarnings(
 from fastai.data.core import DataLoaders
 
 # %% auto #0
-__all__ = ['augment', 'vary_handwriting', 'TensorBatches', 'best_device', 'mnist_dls']
+__all__ = ['augment', 'vary_handwriting', 'mnist_dls']
 
 # %% ../nbs/03_loaders.ipynb #22e1c1c5
 def augment(x:torch.Tensor, # a float batch (N, 1, H, W)

@@ -15,8 +15,7 @@ from .data import MNIST_MEAN, MNIST_STD, normalize
 from .files import MnistError
 
 # %% auto #0
-__all__ = ['ARCHITECTURES', 'seed_cnn', 'mlp', 'ShiftAverage', 'fast_cnn', 'accurate_cnn', 'grey_resnet18', 'resnet18',
-           'arch_name', 'build_model', 'logits', 'model_accuracy', 'Probabilities']
+__all__ = ['ARCHITECTURES', 'seed_cnn', 'mlp', 'fast_cnn', 'accurate_cnn', 'resnet18', 'build_model', 'model_accuracy']
 
 # %% ../nbs/04_model.ipynb #554d0dbd
 def seed_cnn(dropout:float=0., # dropout before each dense layer; off by default
@@ -192,7 +191,7 @@ class ConcatPool(nn.Module):
 
 # %% ../nbs/04_model.ipynb #e25632a1
 def resnet18() -> nn.Module:
-    "ResNet-18 as fastai's `vision_learner` builds it: `grey_resnet18`'s body, fastai's head."
+    "ResNet-18 as fastai's `vision_learner` builds it: grey_resnet18's body, fastai's head."
     # all before the average pooling and fc
     body = nn.Sequential(*list(grey_resnet18().children())[:-2])
     head = nn.Sequential(ConcatPool(), nn.Flatten(), nn.BatchNorm1d(1024), nn.Dropout(0.25),

@@ -20,7 +20,7 @@ from .preprocessing import to_mnist
 from .styles import draw_strokes
 
 # %% auto #0
-__all__ = ['KINDS', 'negative', 'digit_pictures', 'negatives']
+__all__ = ['negatives']
 
 # %% ../nbs/16_not_a_digit.ipynb #8854666e
 def _grey(ink:np.ndarray, rng:np.random.Generator) -> np.ndarray:

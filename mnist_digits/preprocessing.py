@@ -14,7 +14,7 @@ from scipy import ndimage
 from .files import MnistError
 
 # %% auto #0
-__all__ = ['open_image', 'BlankImage', 'ink_of', 'center_digit', 'to_mnist']
+__all__ = ['open_image', 'BlankImage', 'to_mnist']
 
 # %% ../nbs/14_preprocessing.ipynb #6dda2a32
 _MAX_PIXELS = (

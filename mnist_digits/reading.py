@@ -18,7 +18,7 @@ from .inference import image_files, predict_mnist
 from .runtime import load_recognizer
 
 # %% auto #0
-__all__ = ['digit_boxes', 'digit_crops', 'read_number', 'read_files']
+__all__ = ['read_number', 'read_files']
 
 # %% ../nbs/17_reading.ipynb #d8d0e545
 def _trimmed(digit:np.ndarray, scale:float) -> np.ndarray:

@@ -16,8 +16,7 @@ from .checkpoints import (_first_line, _previous, checkpoint_paths, find_model, 
                                       onnx_path, read_meta, weights_bytes)
 
 # %% auto #0
-__all__ = ['SHIPPED_MODEL', 'SHIPPED_GUARD', 'choose_model', 'OnnxNet', 'TorchNet', 'load_net', 'load_guard', 'shipped_guard',
-           'as_net', 'not_a_digit_probability', 'with_temperature', 'Recognizer', 'load_recognizer']
+__all__ = ['SHIPPED_MODEL', 'choose_model', 'Recognizer', 'load_recognizer']
 
 # %% ../nbs/12_runtime.ipynb #5dd558e2
 SHIPPED_MODEL = files('mnist_digits')/'handwriting.safetensors'  # the digit model when you have none
@@ -59,7 +58,7 @@ class OnnxNet:
 
 # %% ../nbs/12_runtime.ipynb #60bca124
 class TorchNet:
-    "A torch module, run as `OnnxNet` runs its file: grey levels (N, 28, 28) in, probabilities out."
+    "A torch module, run as OnnxNet runs its file: grey levels (N, 28, 28) in, probabilities out."
     def __init__(self, module): # a network from the Models chapter; logits runs it in evaluation mode
         self.module, self.meta = module, getattr(module, 'meta', {})
     def __call__(self, images:np.ndarray, bs:int=1024) -> np.ndarray:

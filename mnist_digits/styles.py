@@ -8,7 +8,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 # %% auto #0
-__all__ = ['STROKES', 'draw_strokes', 'draw_style', 'style_digits']
+__all__ = ['STROKES', 'draw_style', 'style_digits']
 
 # %% ../nbs/02_styles.ipynb #eb3ecf04
 def _arc(cx:float, cy:float, rx:float, ry:float, # centre and radii
