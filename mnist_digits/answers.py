@@ -4,7 +4,6 @@
 
 # %% ../nbs/13_answers.ipynb #f1fa40d0
 from __future__ import annotations
-import re
 from dataclasses import dataclass, field, fields
 
 import numpy as np

@@ -19,7 +19,8 @@ from PIL import Image
 from . import __version__
 from .answers import Prediction, Reading
 from .files import MnistError, atomic_write, writable_folder
-from .inference import predict, predict_files
+from .inference import predict
+from .folders import predict_files
 from .runtime import _onnx_net, load_recognizer
 from .preprocessing import _MAX_PIXELS
 from .checkpoints import checkpoint_paths, find_model, onnx_path, read_meta

@@ -268,7 +268,7 @@ def _run_evaluate(args) -> int:
 # %% ../nbs/22_cli.ipynb #006c9330
 def _check_show(args, number:bool):
     "Before any work: the --show folder is writable and holds none of the pictures this run writes (unless --overwrite)."
-    from mnist_digits.inference import check_show_dir, image_files, seen_path
+    from mnist_digits.folders import check_show_dir, image_files, seen_path
     files = [p for p, error in image_files(args.images) if error is None]
     planned = ([q for p in files for q in Path(args.show).glob(f'{glob.escape(p.stem)}.digit*.28x28.png')] if number
                else [seen_path(args.show, p) for p in files])
@@ -277,7 +277,7 @@ def _check_show(args, number:bool):
 # %% ../nbs/22_cli.ipynb #10d66a4c
 def _print_answers(answers:list, command:str, args) -> int:
     "Save --show's pictures; print each answer (errors on standard error), or a JSON list; 1 if any file or picture failed."
-    from mnist_digits.inference import save_pictures
+    from mnist_digits.folders import save_pictures
     answers, unsaved = save_pictures(answers, args.show) if args.show else (answers, None)
     if args.json: print(json.dumps([a.to_dict() for a in answers]))
     else:
@@ -290,7 +290,7 @@ def _print_answers(answers:list, command:str, args) -> int:
 # %% ../nbs/22_cli.ipynb #c8f16563
 def _run_predict(args) -> int:
     "Predict the digit of each image; print a line (or JSON object) per file; 1 if any file failed."
-    from mnist_digits.inference import predict_files
+    from mnist_digits.folders import predict_files
     if args.show: _check_show(args, number=False)
     answers = predict_files(args.images, args.model, models_dir=args.models_dir, abstain=not args.always_guess)
     return _print_answers(answers, 'predict', args)

@@ -4,11 +4,11 @@
 
 # %% ../nbs/01_data.ipynb #3ebe3d72
 from __future__ import annotations
-import gzip, hashlib, json, os, shutil, sys, tempfile, urllib.error, urllib.parse, urllib.request, zipfile, zlib
+import hashlib, json, os, sys, tempfile, urllib.error, urllib.parse, urllib.request, zipfile, zlib
 from pathlib import Path
 
 import numpy as np
-from .files import MnistError, atomic_write, writable_folder
+from .files import MnistError, atomic_write
 
 # %% auto #0
 __all__ = ['MNIST_FILES', 'MNIST_MEAN', 'MNIST_STD', 'load_mnist', 'show_digits', 'normalize']

@@ -14,7 +14,7 @@ from PIL import Image
 
 from .data import load_mnist
 from .files import MnistError
-from .inference import IMAGE_SUFFIXES
+from .folders import IMAGE_SUFFIXES
 from .preprocessing import BlankImage, to_mnist
 from .runtime import as_model, choose_model, guard_threshold, load_guard, not_a_digit_probability
 from .model import model_accuracy

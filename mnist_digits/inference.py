@@ -4,21 +4,14 @@
 
 # %% ../nbs/15_inference.ipynb #5276b6c9
 from __future__ import annotations
-import base64, io
-from dataclasses import replace
-from functools import cache
-from pathlib import Path
-
 import numpy as np
-from PIL import Image
 
 from .answers import PHRASES, Prediction, worded
-from .files import MnistError, atomic_write, writable_folder
 from .runtime import Recognizer, as_net, load_recognizer
 from .preprocessing import BlankImage, to_mnist
 
 # %% auto #0
-__all__ = ['predict_mnist', 'predict', 'predict_files', 'draw']
+__all__ = ['predict_mnist', 'predict']
 
 # %% ../nbs/15_inference.ipynb #6efa3363
 def _judged(probs:list, doubt:float|None, threshold:float, picture:np.ndarray) -> Prediction:
@@ -70,149 +63,3 @@ def predict(
     answers = iter(predict_mnist(np.stack(good), model, bs, guard) if good else [])
     results = [next(answers) if a is not None else BLANK for a in arrays]
     return results[0] if single else results
-
-# %% ../nbs/15_inference.ipynb #6229b182
-IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp', '.gif', '.tif', '.tiff', '.webp')
-
-# %% ../nbs/15_inference.ipynb #08541d98
-def image_files(paths) -> list[tuple[Path, str|None]]:
-    "Each path, folders expanded to their images in order; an error for missing paths and empty folders."
-    found = []
-    for p in map(Path, paths):
-        if p.is_dir():
-            images = sorted(f for f in p.iterdir() if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES)
-            found += [(f, None) for f in images] or [(p, f"{p} is a folder with no images ({', '.join(IMAGE_SUFFIXES)})")]
-        elif not p.exists(): found.append((p, f"{p} does not exist"))
-        else: found.append((p, None))
-    return found
-
-# %% ../nbs/15_inference.ipynb #b3cbdeaa
-def _prepared(files:list) -> tuple[list, list]:
-    "Per file: an error, BLANK or None (still to predict); and the 28x28 pictures of those still to predict."
-    answers, pictures = [], []
-    for path, error in files:
-        if error is None:
-            try: pictures.append(to_mnist(path)); answers.append(None); continue
-            except BlankImage: answers.append(replace(BLANK, file=str(path))); continue
-            except MnistError as e: error = str(e)
-        answers.append(Prediction(file=str(path), error=error))
-    return answers, pictures
-
-# %% ../nbs/15_inference.ipynb #7b3e836c
-def predict_files(paths, # image files and folders of images
-                  model=None, # as for predict
-                  models_dir='models',
-                  abstain:bool=True, # as for predict
-                 ) -> list[Prediction]:
-    "A `Prediction` for each image file, with its `file`; for a file that cannot be read, its `error`."
-    files, model = image_files(paths), load_recognizer(model, models_dir)
-    answers, pictures = _prepared(files)
-    new = iter(predict_mnist(np.stack(pictures), model, guard=True if abstain else None) if pictures else [])
-    return [a or replace(next(new), file=str(p)) for a, (p, _) in zip(answers, files)]
-
-# %% ../nbs/15_inference.ipynb #8e4a2a40
-def seen_path(folder:Path, source:Path, part:str='') -> Path:
-    "Where `save_seen` puts the 28x28 image the model saw for `source` (or a `part` of it, like a digit)."
-    return Path(folder)/f'{Path(source).stem}{part}.28x28.png'
-
-# %% ../nbs/15_inference.ipynb #bc477299
-def save_seen(array:np.ndarray, folder:Path, source:Path, part:str='') -> Path:
-    "Save the 28x28 `array` the model saw for `source` (or its `part`) as a PNG in `folder`; return path."
-    writable_folder(folder)
-    return atomic_write(
-        seen_path(folder, source, part), lambda tmp: Image.fromarray(array).save(tmp, format='PNG')
-    )
-
-# %% ../nbs/15_inference.ipynb #7c33b27e
-def check_show_dir(folder, planned:list, overwrite:bool):
-    "Before any work: `folder` is writable and (unless `overwrite`) none of the `planned` files is there."
-    writable_folder(folder)
-    taken = [p for p in planned if Path(p).exists()]
-    if taken and not overwrite:
-        raise MnistError(
-            f"{taken[0]} already exists{f' (and {len(taken) - 1} more)' if len(taken) > 1 else ''}:"
-            " name another --show folder, or --overwrite to replace them"
-        )
-
-# %% ../nbs/15_inference.ipynb #c8e50ee4
-def _pictures_saved(answer, folder:Path):
-    "`answer` with its 28x28 pictures saved in `folder` (a number's as NAME.digitK) and `shown` saying where."
-    if hasattr(answer, 'digits'):
-        shown = [str(save_seen(p, folder, answer.file, f'.digit{i + 1}')) for i, p in enumerate(answer.pictures)]
-        return replace(answer, shown=shown) if shown else answer
-    return answer if answer.picture is None else replace(answer, shown=str(save_seen(answer.picture, folder, answer.file)))
-
-def save_pictures(answers:list, folder) -> tuple[list, str|None]:
-    "`answers` with their pictures saved in `folder`, and why not if the disk refused: pictures never cost the answers."
-    out, why = [], None
-    for a in answers:
-        if why is None:
-            try: a = _pictures_saved(a, Path(folder))
-            except OSError as e: why = f"could not write the 28x28 pictures in {folder} ({e.strerror or e}); the answers stand"
-        out.append(a)
-    return out, why
-
-# %% ../nbs/15_inference.ipynb #68ea672b
-_DRAW_JS = """
-function render({ model, el }) {
-  const pad = Object.assign(document.createElement('canvas'), {width: 280, height: 280});
-  pad.style.cssText = 'border: 1px solid #999; touch-action: none; cursor: crosshair';
-  const ctx = pad.getContext('2d'), clear = document.createElement('button');
-  const answer = document.createElement('p'), seen = document.createElement('img');
-  const blank = () => { ctx.fillStyle = 'white'; ctx.fillRect(0, 0, 280, 280); };
-  const send = () => { model.set('png', pad.toDataURL('image/png')); model.save_changes(); };
-  const at = e => { const r = pad.getBoundingClientRect(); return [e.clientX - r.left, e.clientY - r.top]; };
-  let last = null;
-  pad.onpointerdown = e => { last = at(e); pad.setPointerCapture(e.pointerId); };
-  pad.onpointermove = e => {
-    if (!last) return;
-    const now = at(e);
-    Object.assign(ctx, {lineWidth: 18, lineCap: 'round', lineJoin: 'round', strokeStyle: 'black'});
-    ctx.beginPath(); ctx.moveTo(...last); ctx.lineTo(...now); ctx.stroke(); last = now;
-  };
-  pad.onpointerup = () => { if (last) { last = null; send(); } };
-  clear.textContent = 'Clear'; clear.onclick = () => { blank(); send(); };
-  answer.className = 'mnist-answer';
-  Object.assign(seen, {width: 112, height: 112, alt: 'the 28x28 picture the model saw'});
-  seen.style.imageRendering = 'pixelated';
-  const show = () => { answer.textContent = model.get('answer'); seen.src = model.get('seen'); };
-  model.on('change:answer', show); model.on('change:seen', show);
-  const [left, right] = [document.createElement('div'), document.createElement('div')];
-  left.append(pad, document.createElement('br'), clear); right.append(answer, seen);
-  el.style.cssText = 'display: flex; gap: 1.5rem; align-items: flex-start';
-  el.append(left, right); blank(); show();
-}
-export default { render };
-"""
-
-# %% ../nbs/15_inference.ipynb #aa25d261
-@cache
-def _draw_widget():
-    "The anywidget class behind `draw`, made on first use (anywidget is an optional extra)."
-    try: import anywidget, traitlets
-    except ModuleNotFoundError:
-        raise MnistError('draw needs anywidget: pip install "mnist_digits[notebook]"') from None
-    class DrawDigit(anywidget.AnyWidget):
-        _esm = _DRAW_JS
-        png = traitlets.Unicode('').tag(sync=True)  # the canvas after each stroke, from the browser
-        answer = traitlets.Unicode('Draw a digit').tag(sync=True)
-        seen = traitlets.Unicode('').tag(sync=True)  # the 28x28 picture the model saw, as a PNG URL
-    return DrawDigit
-
-# %% ../nbs/15_inference.ipynb #14131d82
-def _png_url(array:np.ndarray) -> str:
-    "A 2-D uint8 array as a PNG data URL."
-    png = io.BytesIO(); Image.fromarray(array).save(png, format='PNG')
-    return 'data:image/png;base64,' + base64.b64encode(png.getvalue()).decode()
-
-def draw(model=None, # a Recognizer, a module, a checkpoint, or None: as predict
-         models_dir='models',
-        ):
-    "A canvas for JupyterLab: each stroke shows `predict`'s answer and the 28x28 picture it saw."
-    model, widget = load_recognizer(model, models_dir), _draw_widget()()
-    def read(change):
-        image = Image.open(io.BytesIO(base64.b64decode(change.new.split(',', 1)[1])))
-        answer = predict(image, model)
-        widget.answer, widget.seen = str(answer), _png_url(answer.picture) if answer.picture is not None else ''
-    widget.observe(read, 'png')
-    return widget

@@ -14,7 +14,8 @@ from scipy import ndimage
 from .answers import PHRASES, Reading, worded
 from .files import MnistError
 from .preprocessing import BlankImage, center_digit, ink_of, opened_image
-from .inference import image_files, predict_mnist
+from .inference import predict_mnist
+from .folders import image_files
 from .runtime import load_recognizer
 
 # %% auto #0

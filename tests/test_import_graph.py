@@ -30,9 +30,10 @@ def test_no_circle_in_the_import_graph():
     for module in edges: visit(module, [module])
     assert not circles, circles[:5]
 
-def chapter_of(module:str) -> int:
-    "The number of the chapter a module is exported from (nbs/NN_name.ipynb, in its generated header)."
-    return int(re.search(r'File to edit: \.\./nbs/(\d+)_', (PACKAGE/f'{module}.py').read_text()).group(1))
+def chapter_of(module:str) -> tuple:
+    "The number of the chapter a module is exported from (nbs/NNx_name.ipynb, in its generated header): (NN, x)."
+    number, part = re.search(r'File to edit: \.\./nbs/(\d+)([a-z]?)_', (PACKAGE/f'{module}.py').read_text()).groups()
+    return int(number), part
 
 def test_each_chapter_has_its_own_number_and_imports_only_earlier_ones():
     chapters = [p.name.split('_')[0] for p in (ROOT/'nbs').glob('[0-9]*.ipynb')]

@@ -1,7 +1,7 @@
-"""`draw()` in real JupyterLab: a server on 127.0.0.1 with a token, the inference chapter opened in Chromium, its draw
+"""`draw()` in real JupyterLab: a server on 127.0.0.1 with a token, the widget chapter opened in Chromium, its draw
 cell run, a digit drawn with the mouse on the widget's canvas, and the answer read.
 
-Run as a script, it saves the inference chapter's picture of the widget:
+Run as a script, it saves the widget chapter's picture of the widget:
 
     python tests/test_jupyterlab.py nbs/images/draw.png
 """
@@ -13,7 +13,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from conftest import ARGS, CHROMIUM, ROOT, free_port, mouse_strokes, stop
 from test_app_browser import ONE, SEVEN
 
-CHAPTER = ROOT/'nbs'/'15_inference.ipynb'
+CHAPTER = ROOT/'nbs'/'15b_widget.ipynb'
 
 def start_lab(folder:Path) -> tuple[subprocess.Popen, str]:
     "JupyterLab serving a copy of the inference chapter from `folder`, on loopback with a token: process, address."
@@ -38,7 +38,7 @@ def start_lab(folder:Path) -> tuple[subprocess.Popen, str]:
 def run_draw_cell(page, url):
     "Open the chapter, run its `draw()` cell, and return the widget's canvas once it shows."
     page.goto(url)
-    cell = page.locator('.jp-CodeCell').filter(has_text='from mnist_digits.inference import draw')
+    cell = page.locator('.jp-CodeCell').filter(has_text='from mnist_digits.widget import draw')
     cell.locator('.jp-InputArea-editor').click(timeout=120_000)
     page.keyboard.press('Shift+Enter')
     canvas = cell.locator('.jp-OutputArea canvas')
