@@ -220,7 +220,7 @@ _LAUNCH = dict(
 def serve(model=None, # as for make_app
           models_dir='models',
           host:str='127.0.0.1', # loopback: only this machine can connect; 0.0.0.0 for every network
-          port:int=7860,
+          port:int=7860, # the port to serve on
           max_file_size:str|int='10mb', # largest upload; larger ones never reach the model
           block:bool=True, # serve until interrupted; False returns at once, the server running in a thread
          ) -> gr.Blocks:

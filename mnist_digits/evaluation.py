@@ -52,7 +52,7 @@ def class_metrics(cm:np.ndarray) -> list[dict]:
 # %% ../nbs/11_evaluation.ipynb #9fb7df81
 def evaluate(model_path=None, # NAME, or its .json or .safetensors; default: newest in models_dir
              models_dir='models', # where to look for the newest model
-             path=None, # MNIST folder, as for load_mnist
+             path=None, # folder with the MNIST files; default: $MNIST_DIGITS_DATA, else ./data
             ) -> dict:
     "Metrics of a saved model on the 10,000 test images, and the per-image predictions behind them."
     weights = find_model(model_path, models_dir)
@@ -172,7 +172,7 @@ def check_report_dir(folder:Path, # where a report is about to be written
 
 # %% ../nbs/11_evaluation.ipynb #1dcf30f8
 def write_report(result:dict, # from evaluate
-                 folder=None, # default: report_dir of the evaluated model
+                 folder=None, # where to write the report; default: NAME_report beside the model
                  overwrite:bool=False, # replace a report already there
                 ) -> Path:
     "Write the report of `result` (metrics, two pictures, examples) into a folder; the folder."

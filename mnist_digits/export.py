@@ -28,16 +28,17 @@ def _planned(out, guard, overwrite:bool) -> list[Path]:
 
 # %% ../nbs/21_export.ipynb #bf9905dd
 def export_onnx(model=None, # a module, a checkpoint, or None: as predict
-                out='model.onnx', # the digit model's file; the guard goes beside, NAME.guard.onnx
+                out=None, # the digit model's file, the guard's beside it; default: NAME.onnx, the model's name
                 guard=True, # True: the shipped guard; a guard of your own; None: no guard file
                 models_dir='models',
                 overwrite:bool=False, # replace files already there
                ) -> list[Path]:
     "Write `model` and its not-a-digit guard as ONNX files: grey levels in, probabilities out."
-    planned = _planned(out, guard, overwrite)
-    _onnx_modules()
     path = None if _is_module(model) else choose_model(model, models_dir)
-    net, name = as_model(path or model), path.stem if path else 'model'
+    name = path.stem if path else 'model'
+    planned = _planned(out or f'{name}.onnx', guard, overwrite)
+    _onnx_modules()
+    net = as_model(path or model)
     meta = lambda net, **more: _onnx_meta(getattr(net, 'meta', {}), **more)
     if guard is None: return [_write_onnx(net, planned[0], meta(net, name=name))]
     guard = load_guard() if guard is True else guard

@@ -4,6 +4,7 @@
 
 # %% ../nbs/15a_folders.ipynb #95c43207
 from __future__ import annotations
+import glob
 from dataclasses import replace
 from pathlib import Path
 
@@ -72,10 +73,12 @@ def save_seen(array:np.ndarray, folder:Path, source:Path, part:str='') -> Path:
     )
 
 # %% ../nbs/15a_folders.ipynb #7c33b27e
-def check_show_dir(folder, planned:list, overwrite:bool):
-    "Before any work: `folder` is writable and (unless `overwrite`) none of the `planned` files is there."
+def check_show_dir(folder, paths:list, overwrite:bool, numbers:bool=False):
+    "Before any work: `folder` is writable and (unless `overwrite`) holds no picture `paths` would write."
     writable_folder(folder)
-    taken = [p for p in planned if Path(p).exists()]
+    files = [p for p, error in image_files(paths) if error is None]
+    taken = ([q for p in files for q in Path(folder).glob(f'{glob.escape(p.stem)}.digit*.28x28.png')] if numbers
+             else [q for p in files if (q := seen_path(folder, p)).exists()])
     if taken and not overwrite:
         raise MnistError(
             f"{taken[0]} already exists{f' (and {len(taken) - 1} more)' if len(taken) > 1 else ''}:"

@@ -8,11 +8,28 @@ import math
 from .files import MnistError
 
 # %% auto #0
-__all__ = ['DEFAULTS', 'PRESETS', 'settings_for']
+__all__ = ['DEFAULTS', 'PRESETS', 'recipe', 'settings_for']
 
 # %% ../nbs/06_presets.ipynb #03f70310
-DEFAULTS = dict(arch=None, epochs=1, lr=3e-3, bs=128, wd=0.01, augment=False, styles=0.0,
-                label_smoothing=0.0, pretrained=False, seed=42, subset=None, valid_size=5000)
+def recipe(arch:str|None=None, # architecture: seed_cnn, fast_cnn, mlp, accurate_cnn or resnet18
+           epochs:int=1, # number of epochs (a pretrained resnet first trains its new head alone for one more)
+           lr:float=3e-3, # peak learning rate of the one-cycle schedule (a pretrained resnet: its head's)
+           bs:int=128, # training batch size
+           wd:float=0.01, # weight decay
+           augment:bool|str=False, # random rotation, scale and shift; 'handwriting': varied as people write
+           styles:float=0.0, # share of each batch drawn in styles MNIST lacks: European 1, crossed 7... (0 = none)
+           label_smoothing:float=0.0, # label smoothing of the loss (0 = none)
+           pretrained:bool=False, # start from ImageNet weights, downloaded once into $TORCH_HOME (resnet18 only)
+           seed:int=42, # random seed: the same seed gives the same model
+           subset:int|None=None, # train on only this many images, for a quick look
+           valid_size:int=5000, # training images held out for validation
+          ) -> dict:
+    "Every training setting, each explained: a preset changes some, and a run may override any."
+    return dict(locals())
+
+# %% ../nbs/06_presets.ipynb #7a78cfd9
+DEFAULTS = recipe()
+DEFAULTS
 
 # %% ../nbs/06_presets.ipynb #449eea9c
 PRESETS = {

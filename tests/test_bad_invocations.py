@@ -64,7 +64,7 @@ CASES = [
     (['train', '--arch', 'vgg'], None, 2, "unknown architecture 'vgg'"),
     (['train', '--preset', 'fastest'], None, 2, "invalid choice: 'fastest'"),
     (['train', '--epoch', '3'], None, 2, 'unrecognized arguments: --epoch'),
-    (['train', '--resume', '--batch-size', '64'], None, 2, 'drop --batch-size'),
+    (['train', '--resume', '--batch-size', '64'], None, 2, 'own settings; drop bs'),
     (['train', '--name', 'new', '--resume'], None, 2, 'nothing to resume'),
     (['train', '--device', 'tpu', '--name', 'x'], None, 2, "unknown device 'tpu'"),
     (['train', '--data', 'nowhere', '--name', 'x'], None, 2, 'is not in nowhere'),

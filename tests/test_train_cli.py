@@ -82,4 +82,4 @@ def test_mixed_precision_flags(tmp_path, mnist_folder):
     assert (runs['--mixed-precision']['precision'], runs['--no-mixed-precision']['precision']) == ('bf16', 'fp32')
     assert all(r['test_accuracy'] > 0.8 for r in runs.values()), runs  # both learn
     refused = cli('train', '--preset', 'fast', '--name', 'mixed-precision', '--resume', '--no-mixed-precision', cwd=tmp_path)
-    assert refused.returncode != 0 and "drop --mixed-precision/--no-mixed-precision" in refused.stderr
+    assert refused.returncode != 0 and "own precision; drop mixed_precision" in refused.stderr
