@@ -17,7 +17,8 @@ from .data import load_mnist
 from .files import MnistError
 from .inference import predict
 from .preprocessing import to_mnist
-from .styles import draw_strokes
+from .runtime import not_a_digit_probability
+from .styles import draw_strokes, style_digits
 
 # %% auto #0
 __all__ = ['negatives']
@@ -359,6 +360,109 @@ def _held_out_fonts() -> list:
 
 def _seen_fonts() -> list: return [f for f in _fonts() if not f.stem.startswith('STIX')]
 _SEEN_PHOTOS = ('china', 'grace_hopper')  # 'flower' is held out
+
+# %% ../nbs/16_not_a_digit.ipynb #32e8abf4
+def varied(digits:np.ndarray) -> np.ndarray:
+    "MNIST-format `digits` (N, 28, 28), each varied by `vary_handwriting`."
+    import torch
+    from mnist_digits.data import MNIST_MEAN, MNIST_STD, normalize
+    from mnist_digits.loaders import vary_handwriting  # fastai: imported only when a guard is made
+    out = vary_handwriting(normalize(torch.from_numpy(digits).unsqueeze(1)), p=1) * MNIST_STD + MNIST_MEAN
+    return (out.clamp(0, 1) * 255).round().to(torch.uint8)[:, 0].numpy()
+
+def thin_pen(digit:np.ndarray, rng:np.random.Generator) -> np.ndarray:
+    "An MNIST digit re-drawn along its strokes with a thin pen, as a tablet draws it: ink 0..1."
+    big = np.asarray(Image.fromarray(digit).resize((84, 84), Image.Resampling.BICUBIC), dtype=np.float64) / 255
+    depth = ndimage.distance_transform_edt(big > 0.5)
+    ridge = (depth > 0) & (depth >= ndimage.maximum_filter(depth, 3) - 0.6)
+    return ndimage.gaussian_filter(ndimage.binary_dilation(ridge, iterations=int(rng.integers(1, 3))) * 1.0, 0.8)
+
+def guard_data(fonts_dir, # the handwriting fonts for letters (nbs/fonts, with their licences)
+               path=None, # MNIST folder, as for load_mnist
+              ) -> dict:
+    "The guard's training digits and non-digits, its validation pictures by kind, and what it was trained on."
+    import torch
+    from mnist_digits.loaders import split_train_valid
+    x_train = load_mnist(path)[0]
+    train_idx, valid_idx = split_train_valid(len(x_train), 5000, 42)  # every preset's validation split
+    rng = np.random.default_rng(42); torch.manual_seed(42)
+    pick = lambda n: x_train[rng.choice(train_idx, n, replace=False)]
+    non_digits, _ = negatives(50000, rng, fonts=_seen_fonts(), photos=_SEEN_PHOTOS)
+    hard = varied(pick(15000))
+    thin = [on_paper(thin_pen(d, rng), rng) for d in pick(6000)]
+    bold = mnist_ready([ndimage.grey_dilation(d, size=(3, 3)) for d in varied(pick(5000))])
+    styled = mnist_ready([on_paper(ink / 255, rng) for ink in style_digits(8000, seed=42)[0]])
+    hand_fonts = sorted(Path(fonts_dir).glob('*.woff'))
+    non_digits = np.concatenate([non_digits, negatives(8000, rng, ('letter',), hand_fonts)[0],
+                                 mnist_ready([on_paper(_handwritten_letter(rng), rng) for _ in range(8000)])])
+    digits = np.concatenate([pick(15000), hard[:10000], mnist_ready(thin), bold, styled, mnist_ready(
+        digit_pictures(np.concatenate([pick(7000), hard[10000:]]), 5000, rng, _seen_fonts()))])
+    valid = {
+        'MNIST digits': x_train[valid_idx],
+        'photos of digits': mnist_ready(digit_pictures(x_train[valid_idx[:3000]], 0, rng)),
+        'varied digits': varied(x_train[valid_idx]),
+        'thin-pen digits': mnist_ready([on_paper(thin_pen(d, rng), rng) for d in x_train[valid_idx[:2000]]]),
+        'printed digits': mnist_ready(digit_pictures(x_train[:0], 1000, rng, _seen_fonts())),
+        'drawn styles': mnist_ready([on_paper(i / 255, rng) for i in style_digits(1000, seed=43)[0]]),
+        'non-digits': negatives(5000, rng, fonts=_seen_fonts(), photos=_SEEN_PHOTOS)[0],
+    }
+    trained_on = {'digits': len(digits), 'non_digits': len(non_digits), 'drawn_styles': len(styled),
+                  'handwriting_fonts': [f.stem for f in hand_fonts], 'fonts': [f.stem for f in _seen_fonts()],
+                  'photos': _SEEN_PHOTOS}
+    return dict(digits=digits, non_digits=non_digits, valid=valid, trained_on=trained_on)
+
+# %% ../nbs/16_not_a_digit.ipynb #d319e3c5
+GUARD_ARCH = dict(widths=(32, 64, 128), shift_average=False, n_out=2)
+
+def fit_guard(data:dict, # from guard_data
+              epochs:int=15, lr:float=1e-2) -> tuple:
+    "The guard network trained on `data` by fastai's one-cycle schedule, and its validation accuracy."
+    import torch
+    from torch import nn
+    import fastai.callback.progress, fastai.callback.schedule  # Learner.no_bar and Learner.fit_one_cycle
+    from fastai.data.core import DataLoaders
+    from fastai.learner import Learner
+    from fastai.metrics import accuracy
+    from mnist_digits.loaders import TensorBatches, to_tensors
+    from mnist_digits.model import build_model
+    torch.manual_seed(0)
+    net, valid = build_model('fast_cnn', **GUARD_ARCH), data['valid']
+    x, y = np.concatenate([data['digits'], data['non_digits']]), np.r_[np.zeros(len(data['digits'])), np.ones(len(data['non_digits']))]
+    xv = np.concatenate(list(valid.values()))
+    yv = np.r_[np.zeros(len(xv) - len(valid['non-digits'])), np.ones(len(valid['non-digits']))]
+    dls = DataLoaders(TensorBatches(to_tensors(x, y), bs=256, shuffle=True, drop_last=True, augment='handwriting'),
+                      TensorBatches(to_tensors(xv, yv), bs=1024), device='cpu')
+    learn = Learner(dls, net, loss_func=nn.CrossEntropyLoss(), metrics=accuracy)
+    with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, lr)
+    return net, learn.validate()[1]
+
+_BUDGET = {'MNIST digits': 0.002, 'photos of digits': 0.003, 'varied digits': 0.003,
+           'thin-pen digits': 0.003, 'printed digits': 0.005, 'drawn styles': 0.005}  # the most of each refused
+
+def guard_threshold(net, valid:dict) -> tuple[float, dict]:
+    "The lowest threshold within _BUDGET on the validation digits, and each set's not-a-digit probabilities."
+    doubt = {name: not_a_digit_probability(images, net) for name, images in valid.items()}
+    candidates = np.r_[np.arange(0.05, 0.99, 0.01), np.arange(0.99, 0.9995, 0.001)].round(3)
+    ok = (t for t in candidates if all((doubt[k] > t).mean() <= b for k, b in _BUDGET.items() if k in doubt))
+    return float(min(ok, default=0.999)), doubt
+
+# %% ../nbs/16_not_a_digit.ipynb #bed6e620
+def make_guard(folder, # where not_a_digit.safetensors, .json and .onnx go
+               fonts_dir='fonts', # the handwriting fonts for letters (nbs/fonts)
+               path=None, # MNIST folder, as for load_mnist
+              ) -> Path:
+    "Draw the guard's pictures, train it, choose its threshold on validation pictures, and save it."
+    data = guard_data(fonts_dir, path)
+    net, _ = fit_guard(data)
+    threshold, doubt = guard_threshold(net, data['valid'])
+    return save_guard(net, folder, threshold, doubt, data['trained_on'])
+
+def save_guard(net, folder, threshold:float, doubt:dict, trained_on:dict) -> Path:
+    "Save the guard `net` as `folder`/not_a_digit, with its threshold and what it refused in validation."
+    from mnist_digits.checkpoints import save_model
+    refused = {k: round(float((d > threshold).mean()), 4) for k, d in doubt.items()}
+    return save_model(net, Path(folder)/'not_a_digit', 'fast_cnn', GUARD_ARCH, classes=['digit', 'not a digit'],
+                      threshold=round(threshold, 3), trained_on=trained_on, validation_refused=refused)
 
 # %% ../nbs/16_not_a_digit.ipynb #6ace29ab
 def _blurred(picture:Image.Image, rng:np.random.Generator) -> Image.Image:
