@@ -12,8 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mnist_digits.negatives import held_out_sets, refusals
-from mnist_digits.reading import STYLES, compose, reading_accuracy
+from scaffold import STYLES, compose, held_out_sets, reading_accuracy, refusals
 
 def refusal_table(model, n:int) -> str:
     "The refusal rate and digits' accuracy per kind of held-out picture, as markdown."

@@ -95,8 +95,9 @@ def build_sets(n:int=1000, seed:int=2026) -> dict:
     "Every dev set as MNIST-format arrays (as predict sees them) and labels (-1 for non-digits)."
     from mnist_digits.data import load_mnist
     from mnist_digits.loaders import split_train_valid
-    from mnist_digits.finetune import sklearn_digit_pictures
-    from mnist_digits.negatives import mnist_ready, _printed, negative, KINDS, _held_out_fonts
+    from scaffold import sklearn_digit_pictures
+    from mnist_digits.negatives import mnist_ready, negative, KINDS, held_out_fonts
+    from scaffold import printed
     from mnist_digits.preprocessing import to_mnist
     x, y, _, _ = load_mnist()
     _, valid_idx = split_train_valid(len(x))
@@ -113,8 +114,8 @@ def build_sets(n:int=1000, seed:int=2026) -> dict:
     sets['handwriting fonts'] = ready(*font_digits(fetch_fonts(), 3, rng))
     sets['thick scans'] = ready([thick_scan(d, rng) for d in x[pick]], y[pick])
     sets['thin pen'] = ready([thin_pen(d, rng) for d in x[pick]], y[pick])
-    sets['printed (STIX)'] = ready(*_printed(n, rng))
-    non = [negative(k, rng, _held_out_fonts(), ('flower',)) for k in KINDS for _ in range(n // 5)]
+    sets['printed (STIX)'] = ready(*printed(n, rng))
+    non = [negative(k, rng, held_out_fonts(), ('flower',)) for k in KINDS for _ in range(n // 5)]
     sets['non-digits'] = (mnist_ready(non), None)
     sets['school fonts (tune)'] = ready(*font_digits(fetch_fonts(SCHOOL_TUNE), 3, rng))
     sets['school fonts (judge)'] = ready(*font_digits(fetch_fonts(SCHOOL_JUDGE), 3, rng))
@@ -401,7 +402,8 @@ def styles_report(runs:Path, out:Path):
 
 def reading_dev(model, digits:np.ndarray, labels:np.ndarray, n:int=1000, seed:int=0) -> float:
     "Share of `n` neat numbers of 2 to 6 of these dev-set `digits` that `read_number` reads exactly."
-    from mnist_digits.reading import STYLES, read_number
+    from mnist_digits.reading import read_number
+    from scaffold import STYLES
     rng, right = np.random.default_rng(seed), 0
     for _ in range(n):
         pick = rng.choice(len(digits), int(rng.integers(2, 7)), replace=False)
@@ -410,7 +412,8 @@ def reading_dev(model, digits:np.ndarray, labels:np.ndarray, n:int=1000, seed:in
 
 def reading_failures(model, digits:np.ndarray, labels:np.ndarray, n:int=1000, seed:int=0, per_font:int|None=None) -> dict:
     "Why neat numbers of these dev-set `digits` are misread: a digit misread alone, or lost in reading (and how)."
-    from mnist_digits.reading import STYLES, read_number
+    from mnist_digits.reading import read_number
+    from scaffold import STYLES
     from mnist_digits.inference import predict_mnist
     alone = np.array([a.digit == l for a, l in zip(predict_mnist(digits, model), labels)])  # guard on, as read uses it
     rng, counts = np.random.default_rng(seed), dict.fromkeys(['exact', 'a digit misread alone', 'a digit lost',
@@ -443,7 +446,7 @@ def ensemble(models:list, out:Path):
     from mnist_digits.checkpoints import load_model
     from mnist_digits.data import load_mnist
     from mnist_digits.inference import predict_mnist
-    from mnist_digits.reading import reading_accuracy
+    from scaffold import reading_accuracy
     nets, sets, (_, _, xt, yt) = [load_model(m).eval() for m in models], load_sets(), load_mnist()
     runs = {**{Path(m).name: n for m, n in zip(models, nets)}, 'mean of two': Mean(*nets[:2]), f'mean of {len(nets)}': Mean(*nets)}
     done = {}
@@ -456,7 +459,7 @@ def ensemble(models:list, out:Path):
 
 def reading(models:list):
     "`read` on 1,000 numbers of 2 to 6 digits: MNIST test digits in each style, and neat numbers of two dev sets."
-    from mnist_digits.reading import reading_accuracy, STYLES
+    from scaffold import reading_accuracy, STYLES
     from mnist_digits.runtime import as_model
     sets = load_sets()
     dev = ['sklearn digits', 'handwriting fonts', 'school fonts (tune)', 'school fonts (judge)']

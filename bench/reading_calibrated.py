@@ -6,6 +6,7 @@ weighted by each WEIGHT, and once as reading does it (the network's own softmax,
 """
 import numpy as np, sys
 import mnist_digits.reading as R
+from scaffold import reading_accuracy
 from mnist_digits.runtime import SHIPPED_MODEL, load_recognizer
 from mnist_digits.preprocessing import center_digit
 r = load_recognizer(SHIPPED_MODEL)
@@ -19,7 +20,7 @@ def scores_with(w):
                 for pair, p, d in zip(pairs, best, doubt)}
     return _piece_scores
 seed, n = int(sys.argv[1]), int(sys.argv[2])
-exact = lambda: [round(R.reading_accuracy(r, s, n=n, seed=seed)['exact'], 4) for s in ('touching', 'small gaps')]
+exact = lambda: [round(reading_accuracy(r, s, n=n, seed=seed)['exact'], 4) for s in ('touching', 'small gaps')]
 print('as reading does (own softmax): touching, small gaps:', exact(), flush=True)
 for w in map(float, sys.argv[3:]):
     R._piece_scores = scores_with(w)

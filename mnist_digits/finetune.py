@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch import nn
-from PIL import Image
 
 from .data import load_mnist
 from .files import MnistError
@@ -22,30 +21,6 @@ from .checkpoints import checkpoint_paths, save_model
 
 # %% auto #0
 __all__ = ['labelled_images', 'finetune']
-
-# %% ../nbs/18_finetune.ipynb #eb22c878
-def sklearn_digit_pictures() -> tuple[list[Image.Image], np.ndarray]:
-    "scikit-learn's 1,797 handwritten digits as 64x64 pictures (dark ink on white), and their labels."
-    from sklearn.datasets import load_digits  # a dev requirement: only demos and tests use it
-
-    digits = load_digits()
-    ink = [(255 - d * 255 / 16).astype(np.uint8) for d in digits.images]  # 8x8, 17 levels: inverted
-    pictures = [
-        Image.fromarray(i).resize((64, 64), Image.Resampling.BICUBIC) for i in ink
-    ]  # enlarged
-    return pictures, digits.target.astype(np.int64)
-
-# %% ../nbs/18_finetune.ipynb #10930609
-def write_digit_folder(folder, # a new folder
-                       pictures:list, # PIL images
-                       labels, # their digits
-                      ) -> Path:
-    "Save `pictures` as PNG files in `folder/DIGIT/`, the layout `finetune` reads; return `folder`."
-    folder = Path(folder)
-    for i, (picture, label) in enumerate(zip(pictures, labels)):
-        (folder/str(label)).mkdir(parents=True, exist_ok=True)
-        picture.save(folder/str(label)/f'{i:05d}.png')
-    return folder
 
 # %% ../nbs/18_finetune.ipynb #1328b315
 def labelled_images(folder, # holds subfolders 0/ ... 9/ of pictures

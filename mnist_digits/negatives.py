@@ -15,7 +15,6 @@ from scipy.interpolate import make_interp_spline
 
 from .data import load_mnist
 from .files import MnistError
-from .inference import predict
 from .preprocessing import to_mnist
 from .runtime import not_a_digit_probability
 from .styles import draw_strokes, style_digits
@@ -354,11 +353,11 @@ def negatives(n:int, # how many pictures to draw (blank ones are left out of the
     return (np.stack(pictures) if pictures else np.zeros((0, 28, 28), np.uint8)), np.array(names)
 
 # %% ../nbs/16_not_a_digit.ipynb #f98455c3
-def _held_out_fonts() -> list:
+def held_out_fonts() -> list:
     return [f for f in _fonts() if f.stem.startswith('STIX')]  # not trained on
 
 
-def _seen_fonts() -> list: return [f for f in _fonts() if not f.stem.startswith('STIX')]
+def seen_fonts() -> list: return [f for f in _fonts() if not f.stem.startswith('STIX')]
 _SEEN_PHOTOS = ('china', 'grace_hopper')  # 'flower' is held out
 
 # %% ../nbs/16_not_a_digit.ipynb #32e8abf4
@@ -377,6 +376,7 @@ def thin_pen(digit:np.ndarray, rng:np.random.Generator) -> np.ndarray:
     ridge = (depth > 0) & (depth >= ndimage.maximum_filter(depth, 3) - 0.6)
     return ndimage.gaussian_filter(ndimage.binary_dilation(ridge, iterations=int(rng.integers(1, 3))) * 1.0, 0.8)
 
+# %% ../nbs/16_not_a_digit.ipynb #ec97f068
 def guard_data(fonts_dir, # the handwriting fonts for letters (nbs/fonts, with their licences)
                path=None, # MNIST folder, as for load_mnist
               ) -> dict:
@@ -387,7 +387,7 @@ def guard_data(fonts_dir, # the handwriting fonts for letters (nbs/fonts, with t
     train_idx, valid_idx = split_train_valid(len(x_train), 5000, 42)  # every preset's validation split
     rng = np.random.default_rng(42); torch.manual_seed(42)
     pick = lambda n: x_train[rng.choice(train_idx, n, replace=False)]
-    non_digits, _ = negatives(50000, rng, fonts=_seen_fonts(), photos=_SEEN_PHOTOS)
+    non_digits, _ = negatives(50000, rng, fonts=seen_fonts(), photos=_SEEN_PHOTOS)
     hard = varied(pick(15000))
     thin = [on_paper(thin_pen(d, rng), rng) for d in pick(6000)]
     bold = mnist_ready([ndimage.grey_dilation(d, size=(3, 3)) for d in varied(pick(5000))])
@@ -396,18 +396,18 @@ def guard_data(fonts_dir, # the handwriting fonts for letters (nbs/fonts, with t
     non_digits = np.concatenate([non_digits, negatives(8000, rng, ('letter',), hand_fonts)[0],
                                  mnist_ready([on_paper(_handwritten_letter(rng), rng) for _ in range(8000)])])
     digits = np.concatenate([pick(15000), hard[:10000], mnist_ready(thin), bold, styled, mnist_ready(
-        digit_pictures(np.concatenate([pick(7000), hard[10000:]]), 5000, rng, _seen_fonts()))])
+        digit_pictures(np.concatenate([pick(7000), hard[10000:]]), 5000, rng, seen_fonts()))])
     valid = {
         'MNIST digits': x_train[valid_idx],
         'photos of digits': mnist_ready(digit_pictures(x_train[valid_idx[:3000]], 0, rng)),
         'varied digits': varied(x_train[valid_idx]),
         'thin-pen digits': mnist_ready([on_paper(thin_pen(d, rng), rng) for d in x_train[valid_idx[:2000]]]),
-        'printed digits': mnist_ready(digit_pictures(x_train[:0], 1000, rng, _seen_fonts())),
+        'printed digits': mnist_ready(digit_pictures(x_train[:0], 1000, rng, seen_fonts())),
         'drawn styles': mnist_ready([on_paper(i / 255, rng) for i in style_digits(1000, seed=43)[0]]),
-        'non-digits': negatives(5000, rng, fonts=_seen_fonts(), photos=_SEEN_PHOTOS)[0],
+        'non-digits': negatives(5000, rng, fonts=seen_fonts(), photos=_SEEN_PHOTOS)[0],
     }
     trained_on = {'digits': len(digits), 'non_digits': len(non_digits), 'drawn_styles': len(styled),
-                  'handwriting_fonts': [f.stem for f in hand_fonts], 'fonts': [f.stem for f in _seen_fonts()],
+                  'handwriting_fonts': [f.stem for f in hand_fonts], 'fonts': [f.stem for f in seen_fonts()],
                   'photos': _SEEN_PHOTOS}
     return dict(digits=digits, non_digits=non_digits, valid=valid, trained_on=trained_on)
 
@@ -439,7 +439,7 @@ def fit_guard(data:dict, # from guard_data
 _BUDGET = {'MNIST digits': 0.002, 'photos of digits': 0.003, 'varied digits': 0.003,
            'thin-pen digits': 0.003, 'printed digits': 0.005, 'drawn styles': 0.005}  # the most of each refused
 
-def guard_threshold(net, valid:dict) -> tuple[float, dict]:
+def choose_guard_threshold(net, valid:dict) -> tuple[float, dict]:
     "The lowest threshold within _BUDGET on the validation digits, and each set's not-a-digit probabilities."
     doubt = {name: not_a_digit_probability(images, net) for name, images in valid.items()}
     candidates = np.r_[np.arange(0.05, 0.99, 0.01), np.arange(0.99, 0.9995, 0.001)].round(3)
@@ -454,7 +454,7 @@ def make_guard(folder, # where not_a_digit.safetensors, .json and .onnx go
     "Draw the guard's pictures, train it, choose its threshold on validation pictures, and save it."
     data = guard_data(fonts_dir, path)
     net, _ = fit_guard(data)
-    threshold, doubt = guard_threshold(net, data['valid'])
+    threshold, doubt = choose_guard_threshold(net, data['valid'])
     return save_guard(net, folder, threshold, doubt, data['trained_on'])
 
 def save_guard(net, folder, threshold:float, doubt:dict, trained_on:dict) -> Path:
@@ -463,49 +463,3 @@ def save_guard(net, folder, threshold:float, doubt:dict, trained_on:dict) -> Pat
     refused = {k: round(float((d > threshold).mean()), 4) for k, d in doubt.items()}
     return save_model(net, Path(folder)/'not_a_digit', 'fast_cnn', GUARD_ARCH, classes=['digit', 'not a digit'],
                       threshold=round(threshold, 3), trained_on=trained_on, validation_refused=refused)
-
-# %% ../nbs/16_not_a_digit.ipynb #6ace29ab
-def _blurred(picture:Image.Image, rng:np.random.Generator) -> Image.Image:
-    "`picture` out of focus: a Gaussian blur of 1.5 to 3% of its size."
-    return picture.filter(ImageFilter.GaussianBlur(max(picture.size) * rng.uniform(0.015, 0.03)))
-
-# %% ../nbs/16_not_a_digit.ipynb #ced2cd86
-def _printed(n:int, rng:np.random.Generator) -> tuple[list, np.ndarray]:
-    "`n` digits printed in the held-out fonts, and their values."
-    digits = rng.integers(0, 10, n)
-    return [on_paper(glyph(str(d), rng, _held_out_fonts()), rng) for d in digits], digits
-
-# %% ../nbs/16_not_a_digit.ipynb #10c29afc
-def held_out_sets(n:int=1000, # pictures of each kind
-                  seed:int=2026,
-                  path=None, # MNIST folder, as for load_mnist
-                 ) -> dict:
-    "Pictures the guard never trained on, by kind: `(pictures, digits)`; digits None for non-digits."
-    _, _, x_test, y_test = load_mnist(path)
-    rng = np.random.default_rng(seed)
-    pick = rng.choice(len(x_test), n, replace=False)
-    photos = digit_pictures(x_test[pick], 0, rng)
-    sets = {'MNIST test digits': (x_test, y_test), 'photos of test digits': (photos, y_test[pick]),
-            'blurry photos of test digits': ([_blurred(p, rng) for p in photos], y_test[pick]),
-            'printed digits (unseen fonts)': _printed(n, rng)}
-    for kind in KINDS:
-        drawn = [negative(kind, rng, _held_out_fonts(), ('flower',)) for _ in range(n)]
-        sets[f'non-digits: {kind}'] = (drawn, None)
-    return sets
-
-# %% ../nbs/16_not_a_digit.ipynb #0d0f6f12
-def refusals(sets:dict, # from held_out_sets
-             model, # a digit model, or a checkpoint's path
-            ) -> list[dict]:
-    "For each set: the share `predict` refuses; for digits, its accuracy with and without the guard."
-    rows = []
-    for name, (pictures, digits) in sets.items():
-        answers = predict(pictures, model)
-        refused = np.array([a.digit is None for a in answers])
-        row = {'pictures': name, 'n': len(answers), 'refused': refused.mean()}
-        if digits is not None:
-            guesses = np.array([-1 if a.best_guess is None else a.best_guess for a in answers])
-            row.update({'accuracy of answers': (guesses == digits)[~refused].mean(),
-                        'accuracy without guard': (guesses == digits).mean()})
-        rows.append(row)
-    return rows

@@ -80,6 +80,16 @@ def open_image(path, # an image file: PNG, JPEG, BMP, GIF, TIFF or WebP
         )
     return image
 
+# %% ../nbs/14_preprocessing.ipynb #14953e65
+PREPROCESSING = dict(  # grey levels and alpha in 0..1
+    transparent=0.99,  # an alpha under this anywhere is real transparency: the alpha is the ink
+    dark_paper=0.5,  # a border whose median grey is under this is dark paper: ink is not inverted
+    ink_percentile=99.9,  # this percentile of the ink is full ink: a few hot pixels do not count
+    min_contrast=0.1,  # ink standing out from the paper by less than this: a blank image
+    faint=0.2,  # stretched ink under this is paper texture or noise, and becomes paper
+    speck=0.02,  # a blob with less than this share of the largest blob's ink is a speck, dropped
+)
+
 # %% ../nbs/14_preprocessing.ipynb #abebeeb1
 def _grey_and_alpha(image:Image.Image, name:str='image') -> tuple[np.ndarray, np.ndarray|None]:
     "The image as grey levels in 0..1, and its alpha channel in 0..1 if it has real transparency."
@@ -90,7 +100,8 @@ def _grey_and_alpha(image:Image.Image, name:str='image') -> tuple[np.ndarray, np
     if image.mode in ('RGBA', 'LA', 'PA', 'La', 'RGBa') or 'transparency' in image.info:
         rgba = image.convert('RGBA')
         alpha = np.asarray(rgba.getchannel('A'), dtype=np.float64) / 255  # one channel, not four
-        if alpha.min() < 0.99: return np.asarray(rgba.convert('L'), dtype=np.float64) / 255, alpha
+        if alpha.min() < PREPROCESSING['transparent']:
+            return np.asarray(rgba.convert('L'), dtype=np.float64) / 255, alpha
         image = rgba.convert('RGB')
     if image.mode == 'CMYK': image = image.convert('RGB')
     return np.asarray(image.convert('L'), dtype=np.float64) / 255, None
@@ -102,15 +113,13 @@ class BlankImage(MnistError):
         super().__init__(message)
 
 # %% ../nbs/14_preprocessing.ipynb #37744fc4
-def _drop_specks(
-    ink: np.ndarray,  # ink in 0..1, paper 0
-    least: float = 0.02,  # a blob of ink is kept if it holds at least this fraction of the largest blob's ink
-) -> np.ndarray:
+def _drop_specks(ink:np.ndarray, # ink in 0..1, paper 0
+                ) -> np.ndarray:
     "`ink` without specks (JPEG noise, dust): blobs whose ink is tiny next to the largest blob's."
     blobs, n = ndimage.label(ink > 0, structure=np.ones((3, 3)))  # 8-connected blobs
     if n < 2: return ink
     mass = ndimage.sum(ink, blobs, index=np.arange(1, n + 1))
-    keep = np.r_[False, mass >= least * mass.max()]
+    keep = np.r_[False, mass >= PREPROCESSING['speck'] * mass.max()]
     return np.where(keep[blobs], ink, 0)
 
 # %% ../nbs/14_preprocessing.ipynb #115ea356
@@ -121,13 +130,14 @@ def ink_of(image:Image.Image, # any mode, as opened by open_image
            name:str='image', # how to call it in an error message
           ) -> np.ndarray:
     "Where the ink is, in 0..1 (paper 0), whatever the image's mode and polarity; raise if no digit."
-    grey, alpha = _grey_and_alpha(image, name)
-    if alpha is not None:ink = alpha
-    else: ink = grey if np.median(_border(grey)) < 0.5 else 1 - grey
+    grey, alpha, p = *_grey_and_alpha(image, name), PREPROCESSING
+    if alpha is not None: ink = alpha
+    else: ink = grey if np.median(_border(grey)) < p['dark_paper'] else 1 - grey
     paper = np.median(_border(ink))
-    contrast = np.percentile(ink, 99.9) - paper
-    ink = np.clip((ink - paper) / contrast, 0, 1) if contrast >= 0.1 else np.zeros_like(ink)
-    ink[ink < 0.2] = 0
+    contrast = np.percentile(ink, p['ink_percentile']) - paper
+    stands_out = contrast >= p['min_contrast']
+    ink = np.clip((ink - paper) / contrast, 0, 1) if stands_out else np.zeros_like(ink)
+    ink[ink < p['faint']] = 0
     if not ink.any():
         raise BlankImage(
             f"no digit found in {name}: the image has no ink that stands out from the background"

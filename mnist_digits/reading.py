@@ -79,6 +79,30 @@ STYLES = {  # how a number is written: a function of (digits, rng) -> image
     'touching': lambda digits, rng: compose(digits, rng, touching=True),
 }
 
+# %% ../nbs/17_reading.ipynb #4c4bce2c
+READING = dict(  # lengths in heights of the tallest mark, ink in pixels; set on composed numbers
+    stacked=0.5,  # boxes overlapping across this share of the narrower one's width are one digit
+    short=0.4,  # a mark shorter than this is a fragment of a digit,
+    rather_short=0.6,  # ... so is one shorter than this with less ink than light
+    light=0.5,  # ... times a typical mark's (the median),
+    tiny=0.15,  # ... and one with less ink than this times a typical mark's
+    attach=0.3,  # a fragment joins the nearest digit if the gap is at most this; else it is dropped
+    wide=1.35,  # a mark wider than this is touching digits (99.9% of compose's single digits are
+                # narrower than 1.3)
+    digit_width=0.75,  # ... that many digits this wide each, when no model reads the pieces
+    cut_reach=3,  # an even cut moves to the least ink within its piece's width / this
+    piece_min=0.2, piece_max=1.4,  # the widths of the candidate pieces scored by the model
+    guard_weight=0.5,  # a piece scores log p + guard_weight * log(guard_ceiling - not_a_digit)
+    guard_ceiling=1.001,  # + piece_bonus - width_penalty * (width - typical_width)**2 (p: the
+    piece_bonus=0.5,  # model's top probability); guard_weight was set on 300 numbers of touching
+    width_penalty=3, typical_width=0.6,  # validation digits (bench/NOTES.md, section 9)
+    max_candidates=40,  # more candidate cuts (valleys, and the two ends) in a mark: cut it evenly
+    max_pairs=40,  # more candidate pieces a digit: cut evenly (numbers give at most 27: section 14)
+    owned=0.5,  # a blob belongs to a box that holds this share of its pixels (or was cut from it)
+    max_marks=200,  # more blobs of ink than this: a texture or a page of text, not a number
+    max_digits=40,  # marks as wide as more digits: a line or a texture, refused before any cut
+)
+
 # %% ../nbs/17_reading.ipynb #5f065b40
 def components(ink:np.ndarray, # ink in 0..1, paper 0, as ink_of returns it
               ) -> tuple[np.ndarray, list]:
@@ -95,7 +119,7 @@ def _union(a: tuple, b: tuple) -> tuple:
 
 def _stacked(a:tuple, b:tuple) -> bool:
     "Do boxes `a` and `b` overlap horizontally by at least half of the narrower one?"
-    return min(a[2], b[2]) - max(a[0], b[0]) >= 0.5 * min(a[2] - a[0], b[2] - b[0])
+    return min(a[2], b[2]) - max(a[0], b[0]) >= READING['stacked'] * min(a[2] - a[0], b[2] - b[0])
 
 # %% ../nbs/17_reading.ipynb #fb613649
 def merge_stacked(boxes:list) -> list:
@@ -125,17 +149,19 @@ def _gap(a: tuple, b: tuple) -> int:
 def _is_fragment(ink:np.ndarray, box:tuple, height:float, typical:float) -> bool:
     "Is `box` a digit's piece (short, short and light, or tiny) vs the tallest `height`, `typical` ink?"
     short, amount = (box[3] - box[1]) / height, _ink(ink, box)
-    return short < 0.4 or (short < 0.6 and amount < 0.5 * typical) or amount < 0.15 * typical
+    r = READING
+    return (short < r['short'] or (short < r['rather_short'] and amount < r['light'] * typical)
+            or amount < r['tiny'] * typical)
 
 # %% ../nbs/17_reading.ipynb #7b05e941
 def attach_fragments(ink:np.ndarray, boxes:list) -> list:
-    "Each fragment merged into the nearest digit if it is close (within 0.3 digit heights), else dropped."
+    "Each fragment merged into the nearest digit if it is close (READING's `attach`), else dropped."
     if not boxes: return boxes
     height, typical = max(b[3] - b[1] for b in boxes), np.median([_ink(ink, b) for b in boxes])
     digits = [b for b in boxes if not _is_fragment(ink, b, height, typical)]
     for piece in (b for b in boxes if b not in digits):
         near = min(range(len(digits)), key=lambda i: _gap(piece, digits[i]), default=None)
-        if near is not None and _gap(piece, digits[near]) <= 0.3 * height:
+        if near is not None and _gap(piece, digits[near]) <= READING['attach'] * height:
             digits[near] = _union(digits[near], piece)
     return sorted(digits) or boxes
 
@@ -143,15 +169,17 @@ def attach_fragments(ink:np.ndarray, boxes:list) -> list:
 def _pieces(box:tuple, height:float) -> int:
     "How many digits `box` seems to hold, from its width and the tallest digit's `height`."
     width = box[2] - box[0]
-    return max(2, round(width / (0.75 * height))) if width > 1.35 * height else 1
+    if width <= READING['wide'] * height: return 1
+    return max(2, round(width / (READING['digit_width'] * height)))
 
 # %% ../nbs/17_reading.ipynb #bd1e4906
 def _cuts(ink:np.ndarray, box:tuple, k:int) -> list:
-    "Columns cutting `box` into `k` digits: the least ink within a third of a digit of each even cut."
+    "Columns cutting `box` into `k` digits: the least ink near each even cut (`cut_reach`)."
     x0, y0, x1, y1 = box
     profile, step = ink[y0:y1, x0:x1].sum(0), (x1 - x0) / k
+    reach = step / READING['cut_reach']
     return [x0 + lo + int(np.argmin(profile[lo:hi])) for lo, hi in
-            ((int(j * step - step / 3), int(j * step + step / 3) + 1) for j in range(1, k))]
+            ((int(j * step - reach), int(j * step + reach) + 1) for j in range(1, k))]
 
 # %% ../nbs/17_reading.ipynb #365f9483
 def _tight(ink:np.ndarray, box:tuple) -> tuple|None:
@@ -178,11 +206,12 @@ def _piece_scores(ink:np.ndarray, box:tuple, pairs:list, height:float, model) ->
     pieces = np.stack([center_digit(ink[y0:y1, x0+a:x0+b]) for a, b in pairs])
     model = load_recognizer(model)
     best, doubt = model.probabilities(pieces, calibrated=False).max(1), model.not_a_digit(pieces)
+    r = READING
     return {
         pair: np.log(float(p))
-        + 0.5 * np.log(1.001 - d)
-        + 0.5
-        - 3 * ((pair[1] - pair[0]) / height - 0.6) ** 2
+        + r['guard_weight'] * np.log(r['guard_ceiling'] - d)
+        + r['piece_bonus']
+        - r['width_penalty'] * ((pair[1] - pair[0]) / height - r['typical_width']) ** 2
         for pair, p, d in zip(pairs, best, doubt)
     }
 
@@ -199,19 +228,20 @@ def _best_path(edges:list, score:dict) -> list|None:
 
 # %% ../nbs/17_reading.ipynb #74a87dbc
 def _read_cuts(ink:np.ndarray, box:tuple, height:float, model) -> list:
-    "Cuts of `box` into pieces (0.2-1.4 digit heights wide) that `model` reads most confidently together."
+    "Cuts of `box` into pieces (`piece_min`..`piece_max` wide) that `model` reads best together."
     x0, y0, x1, y1 = box
     edges = [0] + _valleys(ink[y0:y1, x0:x1].sum(0)) + [x1 - x0]
-    if len(edges) > 40:
+    if len(edges) > READING['max_candidates']:
         return _cuts(ink, box, _pieces(box, height))  # a texture, not digits: too many to read
     pairs = [
         (a, b)
         for a in edges
         for b in edges
-        if 0.2 * height <= b - a <= 1.4 * height and ink[y0:y1, x0 + a : x0 + b].any()
+        if READING['piece_min'] * height <= b - a <= READING['piece_max'] * height
+        and ink[y0:y1, x0 + a : x0 + b].any()
     ]
     if not pairs: return []
-    if len(pairs) > 40 * _pieces(box, height):  # a comb or a texture: digits give under 30 a digit
+    if len(pairs) > READING['max_pairs'] * _pieces(box, height):  # a comb or a texture
         return _cuts(ink, box, _pieces(box, height))
     path = _best_path(edges, _piece_scores(ink, box, pairs, height, model))
     return (
@@ -269,7 +299,8 @@ def _owned(labels:np.ndarray, blobs:list, total:np.ndarray, box:tuple) -> list:
         return cols.start <= x0 and x1 <= cols.stop and rows.start <= y0 and y1 <= rows.stop
 
     return [
-        i for i in range(1, len(total)) if inside[i] and (2 * inside[i] >= total[i] or cut_from(i))
+        i for i in range(1, len(total))
+        if inside[i] and (inside[i] >= READING['owned'] * total[i] or cut_from(i))
     ]
 
 # %% ../nbs/17_reading.ipynb #f9843907
@@ -288,14 +319,11 @@ def digit_crops(ink:np.ndarray, boxes:list) -> list:
     return crops
 
 # %% ../nbs/17_reading.ipynb #4f02b5f3
-MAX_MARKS = 200  # more blobs of ink than this is a texture or a page of text, not a number
-MAX_DIGITS = 40  # marks as wide as more digits than this are a line or a texture: never cut into pieces
-
 def _read_ink(ink:np.ndarray, model, abstain:bool) -> Reading:
     "The `Reading` of the number in `ink`: each mark's `Prediction`, with its box and the 28x28 crop the model saw."
     marks = _marks(ink)
     height = max(b[3] - b[1] for b in marks)
-    if (wide := sum(_pieces(b, height) for b in marks)) > MAX_DIGITS:
+    if (wide := sum(_pieces(b, height) for b in marks)) > READING['max_digits']:
         return Reading(reason=worded('too wide', count=wide))
     boxes = [tuple(map(int, b)) for b in split_wide(ink, marks, model)]
     answers = predict_mnist(np.stack(digit_crops(ink, boxes)), model, guard=True if abstain else None)
@@ -310,7 +338,7 @@ def _read(image, model, abstain:bool) -> Reading:
     try: ink = ink_of(picture, name)
     except BlankImage: return Reading(reason=PHRASES['blank image'])
     blobs = ndimage.label(ink > 0, np.ones((3, 3)))[1]
-    if blobs > MAX_MARKS: return Reading(reason=worded('too many marks', count=blobs))
+    if blobs > READING['max_marks']: return Reading(reason=worded('too many marks', count=blobs))
     return _read_ink(ink, model, abstain)
 
 # %% ../nbs/17_reading.ipynb #0d1c72f5
@@ -328,7 +356,6 @@ def _read_file(path:Path, model, abstain:bool) -> Reading:
     try: return replace(_read(path, model, abstain), file=str(path))
     except MnistError as e: return Reading(file=str(path), error=str(e))
 
-# %% ../nbs/17_reading.ipynb #7c6d943f
 def read_files(paths, # image files and folders of images
                model=None, # as for read_number
                models_dir='models',

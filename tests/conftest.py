@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT/'bench'))  # bench/scaffold.py: pictures with known answers, for tests to read
 SCRIPT = shutil.which('mnist-digits', path=str(Path(sys.executable).parent)) or 'mnist-digits'
 
 def cli(*args, cwd, env=None, timeout=180) -> subprocess.CompletedProcess:

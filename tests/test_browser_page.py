@@ -2,7 +2,8 @@
 
 Needs the rendered site in _docs/ (`.ci/docs-check` leaves it there; or `.ci/web-assets` then `nbdev_docs`). Strokes
 are drawn with the mouse; each 28x28 picture and answer is compared with Python's `to_mnist` and `predict` (each number
-and its pieces with `read_number`) on a PNG of the same canvas, and `toMnist` with `to_mnist` on generated photos. Run as a script, it prints
+and its pieces with `read_number`) on a PNG of the same canvas, `toMnist` with `to_mnist` on generated photos, and the
+refusals of `read_number` (too wide, too many marks) on pictures given to the page's reader. Run as a script, it prints
 the page's weight and its time to the first answer, and saves a screenshot:
 
     python tests/test_browser_page.py nbs/images/browser.png
@@ -120,6 +121,20 @@ def test_numbers_read_as_python_reads_them(browser, site_url, tmp_path):
             assert (abs(mine.astype(int) - np.array(theirs).reshape(28, 28)) <= 1).mean() >= 0.99, name
         assert last['verdict'].startswith(f"{python.number} (" if python.number else 'No number'), last['verdict']
         answer_after(page, lambda: clear(page))
+
+def test_refusals_read_as_python_reads_them(browser, site_url):
+    "Pictures `read_number` refuses before any cutting (a long thin line, noise) get the same reason on the page."
+    page, _ = open_page(browser, site_url)
+    line = np.full((30, 1200), 255, np.uint8); line[15, 5:1195] = 0  # as wide as 1,587 digits
+    noise = np.where(np.random.default_rng(0).random((150, 150)) < 0.1, 0, 255).astype(np.uint8)  # many marks
+    model = as_model(SHIPPED_MODEL)
+    for grey in (line, noise):
+        rgba = np.dstack([grey] * 3 + [np.full_like(grey, 255)])
+        theirs = page.evaluate("""([data, w, h]) => mnistDigitsPage.reader.readNumber(Uint8ClampedArray.from(data), w, h)""",
+                               [rgba.ravel().tolist(), grey.shape[1], grey.shape[0]])
+        python = _read(grey, model, True)
+        assert python.number is None and python.reason.endswith('to be a number'), python.reason
+        assert (theirs['number'], theirs['digits'], theirs['reason']) == (None, [], python.reason)
 
 def generated_photos(n=24, seed=0) -> list[Image.Image]:
     "Photos of MNIST test digits as users send them (paper, light, blur, noise, JPEG), from the not-a-digit chapter."

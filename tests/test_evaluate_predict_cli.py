@@ -148,7 +148,7 @@ def test_predict_says_not_a_digit(workdir, tmp_path):
 def test_read_numbers_from_files(workdir, tmp_path):
     "`read` finds, reads and joins the digits of numbers composed from MNIST test digits; JSON as documented; --show saves crops."
     from mnist_digits.data import load_mnist
-    from mnist_digits.reading import compose
+    from scaffold import compose
     work, _ = workdir
     _, _, x, y = load_mnist()
     first = {d: x[list(y).index(d)] for d in range(10)}  # the first test image of each digit

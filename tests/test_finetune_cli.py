@@ -11,7 +11,7 @@ SEED = ROOT/'nbs'/'models'/'seed.safetensors'
 @pytest.fixture(scope='module')
 def folders(tmp_path_factory, mnist_folder):
     "A models folder with a copy of the seed model, and 200 of scikit-learn's digits as a folder of labelled pictures."
-    from mnist_digits.finetune import sklearn_digit_pictures, write_digit_folder
+    from scaffold import sklearn_digit_pictures, write_digit_folder
     work = tmp_path_factory.mktemp('finetune')
     (work/'models').mkdir()
     for suffix in ('safetensors', 'json'): (work/'models'/f'seed.{suffix}').write_bytes(SEED.with_suffix(f'.{suffix}').read_bytes())

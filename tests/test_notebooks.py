@@ -70,3 +70,10 @@ def test_inference_is_lean(tmp_path):
                      "print(sorted({n.split('.')[0] for n in sys.modules} & {'fastai', 'matplotlib', 'sklearn', 'pandas'}))", tmp_path)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == '[]', out.stdout
+
+def test_slow_cells_write_nothing_the_package_ships():
+    "The shipped model, guard and examples are made by functions and commands; a slow cell never writes into mnist_digits/."
+    package = re.compile(r"mnist_digits\.__file__|\.\./mnist_digits|files\(['\"]mnist_digits['\"]\)")
+    slow = [(p.name, i) for p in NOTEBOOKS for i, c in enumerate(code_cells(p))
+            if (s := ''.join(c['source'])).startswith('#| slow') and package.search(s)]
+    assert not slow, f'slow cells that reach into the package: {slow}'

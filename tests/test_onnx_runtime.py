@@ -56,7 +56,8 @@ def test_same_answers_on_generated_photos_and_non_digits(both, mnist_folder):
 
 def test_same_numbers_read(both, mnist_folder):
     from mnist_digits.data import load_mnist
-    from mnist_digits.reading import compose, read_number
+    from mnist_digits.reading import read_number
+    from scaffold import compose
     _, _, x_test, y_test = load_mnist(mnist_folder)
     rng, on_onnx, on_torch = np.random.default_rng(1), *both
     for _ in range(40):

@@ -1,7 +1,8 @@
 // mnist_digits in the browser: `toMnist` is the Python package's `to_mnist` (nbs/14_preprocessing.ipynb) step by step,
 // `Reader` runs the exported digit model and not-a-digit guard with onnxruntime-web, for one digit (`read`) or a whole
 // number (`readNumber`, the reading chapter's `read_number`). tests/test_browser_page.py
-// checks both against Python on the rendered docs site.
+// checks both against Python on the rendered docs site. Their thresholds, ratios and limits are Python's own tables,
+// preprocessing.PREPROCESSING and reading.READING, from models.json (`p` and `r` below): none is typed here.
 (function () {
   'use strict';
   const MNIST_CENTRE = 14.0;  // row and column of MNIST digits' centre of mass
@@ -39,15 +40,15 @@
   }
 
   // RGBA pixels as Pillow sees them: grey levels in 0..1 (Pillow's 'L' conversion), and alpha in 0..1 when the
-  // picture has real transparency (some pixel under 0.99), else null
-  function greyAndAlpha(rgba, w, h) {
+  // picture has real transparency (some pixel under p.transparent), else null
+  function greyAndAlpha(rgba, w, h, p) {
     const grey = new Float64Array(w * h), alpha = new Float64Array(w * h);
     let transparent = false;
     for (let i = 0; i < w * h; i++) {
       const r = rgba[4 * i], g = rgba[4 * i + 1], b = rgba[4 * i + 2];
       grey[i] = ((r * 19595 + g * 38470 + b * 7471 + 0x8000) >> 16) / 255;
       alpha[i] = rgba[4 * i + 3] / 255;
-      if (alpha[i] < 0.99) transparent = true;
+      if (alpha[i] < p.transparent) transparent = true;
     }
     return [grey, transparent ? alpha : null];
   }
@@ -74,27 +75,27 @@
     return [labels, boxes];
   }
 
-  // `ink` without specks: 8-connected blobs holding less than `least` of the largest blob's ink
-  function dropSpecks(ink, w, h, least = 0.02) {
+  // `ink` without specks: 8-connected blobs holding less than p.speck of the largest blob's ink
+  function dropSpecks(ink, w, h, p) {
     const [labels, boxes] = label(ink, w, h);
     if (boxes.length < 2) return ink;
     const mass = new Float64Array(boxes.length + 1);
     ink.forEach((v, i) => { mass[labels[i]] += v; });
     const largest = Math.max(...mass.slice(1));
-    return ink.map((v, i) => (labels[i] && mass[labels[i]] >= least * largest ? v : 0));
+    return ink.map((v, i) => (labels[i] && mass[labels[i]] >= p.speck * largest ? v : 0));
   }
 
   // Where the ink is, 0..1 (paper 0), whatever the polarity: preprocessing's ink_of
-  function inkOf(rgba, w, h) {
-    const [grey, alpha] = greyAndAlpha(rgba, w, h);
+  function inkOf(rgba, w, h, p) {
+    const [grey, alpha] = greyAndAlpha(rgba, w, h, p);
     let ink = alpha;
-    if (!ink) ink = median(border(grey, w, h)) < 0.5 ? grey : grey.map(v => 1 - v);
+    if (!ink) ink = median(border(grey, w, h)) < p.dark_paper ? grey : grey.map(v => 1 - v);
     const paper = median(border(ink, w, h));
-    const contrast = percentile(ink, 99.9) - paper;
-    ink = contrast >= 0.1 ? ink.map(v => Math.min(Math.max((v - paper) / contrast, 0), 1)) : new Float64Array(w * h);
-    ink = ink.map(v => (v < 0.2 ? 0 : v));
+    const contrast = percentile(ink, p.ink_percentile) - paper;
+    ink = contrast >= p.min_contrast ? ink.map(v => Math.min(Math.max((v - paper) / contrast, 0), 1)) : new Float64Array(w * h);
+    ink = ink.map(v => (v < p.faint ? 0 : v));
     if (!ink.some(v => v > 0)) throw new BlankImage('the image has no ink that stands out from the background');
-    return dropSpecks(ink, w, h);
+    return dropSpecks(ink, w, h, p);
   }
 
   // Pillow's LANCZOS filter and its resampling of a float ('F') image, one axis at a time
@@ -174,8 +175,13 @@
     return out;
   }
 
-  // Any picture of one digit (RGBA pixels, w x h) as MNIST would have it: 28x28 uint8, white ink on black
-  function toMnist(rgba, w, h) { return centerDigit(inkOf(rgba, w, h), w, h); }
+  // Any picture of one digit (RGBA pixels, w x h) as MNIST would have it: 28x28 uint8, white ink on black; it needs
+  // models.json's `preprocessing`, which Reader.load fetches
+  let loaded = null;  // models.json, once Reader.load has fetched it
+  function toMnist(rgba, w, h) {
+    if (!loaded) throw new Error('toMnist needs the constants in models.json: await mnistDigits.Reader.load first');
+    return centerDigit(inkOf(rgba, w, h, loaded.preprocessing), w, h);
+  }
 
   // The ink inside box [x0, y0, x1, y1] as an array of its own, where keep(i) says so (i: the index in `ink`)
   function region(ink, w, [x0, y0, x1, y1], keep = () => true) {
@@ -189,16 +195,16 @@
   // Reading a whole number: the reading chapter's digit_boxes and digit_crops (nbs/17_reading.ipynb), step by step
   const cmpBoxes = (a, b) => { for (let i = 0; i < 4; i++) if (a[i] !== b[i]) return a[i] - b[i]; return 0; };
   const union = (a, b) => [Math.min(a[0], b[0]), Math.min(a[1], b[1]), Math.max(a[2], b[2]), Math.max(a[3], b[3])];
-  const stacked = (a, b) => Math.min(a[2], b[2]) - Math.max(a[0], b[0]) >= 0.5 * Math.min(a[2] - a[0], b[2] - b[0]);
+  const stacked = (a, b, r) => Math.min(a[2], b[2]) - Math.max(a[0], b[0]) >= r.stacked * Math.min(a[2] - a[0], b[2] - b[0]);
   const gap = (a, b) => Math.max(a[0], b[0]) - Math.min(a[2], b[2]);
   const same = (a, b) => cmpBoxes(a, b) === 0;
 
-  function mergeStacked(boxes) {
+  function mergeStacked(boxes, r) {
     for (let merged = true; merged;) {
       merged = false;
       const out = [];
       for (const box of [...boxes].sort(cmpBoxes)) {
-        if (out.length && stacked(out[out.length - 1], box)) { out[out.length - 1] = union(out[out.length - 1], box); merged = true; }
+        if (out.length && stacked(out[out.length - 1], box, r)) { out[out.length - 1] = union(out[out.length - 1], box); merged = true; }
         else out.push(box);
       }
       boxes = out;
@@ -208,17 +214,17 @@
 
   function inkCount(ink, w, b) { let n = 0; for (let y = b[1]; y < b[3]; y++) for (let x = b[0]; x < b[2]; x++) n += ink[y * w + x] > 0; return n; }
 
-  function attachFragments(ink, w, boxes) {
+  function attachFragments(ink, w, boxes, r) {
     if (!boxes.length) return boxes;
     const height = Math.max(...boxes.map(b => b[3] - b[1])), typical = median(boxes.map(b => inkCount(ink, w, b)));
     const fragment = b => { const short = (b[3] - b[1]) / height, amount = inkCount(ink, w, b);
-                            return short < 0.4 || (short < 0.6 && amount < 0.5 * typical) || amount < 0.15 * typical; };
+                            return short < r.short || (short < r.rather_short && amount < r.light * typical) || amount < r.tiny * typical; };
     const digits = boxes.filter(b => !fragment(b));
     for (const piece of boxes) {
       if (digits.some(d => same(d, piece))) continue;  // checked as the loop goes, as Python's generator does
       let near = -1;
       digits.forEach((d, i) => { if (near < 0 || gap(piece, d) < gap(piece, digits[near])) near = i; });
-      if (near >= 0 && gap(piece, digits[near]) <= 0.3 * height) digits[near] = union(digits[near], piece);
+      if (near >= 0 && gap(piece, digits[near]) <= r.attach * height) digits[near] = union(digits[near], piece);
     }
     return digits.length ? digits.sort(cmpBoxes) : boxes;
   }
@@ -228,12 +234,12 @@
     for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) profile[x - x0] += ink[y * w + x];
     return profile;
   }
-  const pieces = (box, height) => { const width = box[2] - box[0];
-                                    return width > 1.35 * height ? Math.max(2, roundHalfEven(width / (0.75 * height))) : 1; };
-  function evenCuts(ink, w, box, k) {
-    const profile = columnInk(ink, w, box), step = (box[2] - box[0]) / k, cuts = [];
+  const pieces = (box, height, r) => { const width = box[2] - box[0];
+                                       return width > r.wide * height ? Math.max(2, roundHalfEven(width / (r.digit_width * height))) : 1; };
+  function evenCuts(ink, w, box, k, r) {
+    const profile = columnInk(ink, w, box), step = (box[2] - box[0]) / k, reach = step / r.cut_reach, cuts = [];
     for (let j = 1; j < k; j++) {
-      const lo = Math.trunc(j * step - step / 3), hi = Math.trunc(j * step + step / 3) + 1;
+      const lo = Math.trunc(j * step - reach), hi = Math.trunc(j * step + reach) + 1;
       let best = lo;
       for (let i = lo; i < Math.min(hi, profile.length); i++) if (profile[i] < profile[best]) best = i;
       cuts.push(box[0] + best);
@@ -274,7 +280,7 @@
   }
 
   // Each box's own ink (blobs mostly inside it, or the blob it was cut from), centred MNIST-style: digit_crops
-  function digitCrops(ink, w, h, boxes) {
+  function digitCrops(ink, w, h, boxes, r) {
     const [labels, blobs] = label(ink, w, h), total = new Int32Array(blobs.length + 1);
     labels.forEach(l => { total[l]++; });
     return boxes.map(([x0, y0, x1, y1]) => {
@@ -282,7 +288,7 @@
       for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) inside[labels[y * w + x]]++;
       blobs.forEach(([bx0, by0, bx1, by1], k) => {
         const cutFrom = bx0 <= x0 && x1 <= bx1 && by0 <= y0 && y1 <= by1;
-        if (inside[k + 1] && (2 * inside[k + 1] >= total[k + 1] || cutFrom)) owned.add(k + 1);
+        if (inside[k + 1] && (inside[k + 1] >= r.owned * total[k + 1] || cutFrom)) owned.add(k + 1);
       });
       let piece = region(ink, w, [x0, y0, x1, y1], i => owned.has(labels[i]));
       if (!piece.some(v => v > 0)) piece = region(ink, w, [x0, y0, x1, y1]);
@@ -320,6 +326,7 @@
     constructor(digits, guard, info, ort) { Object.assign(this, {digits, guard, info, ort}); }
     static async load(base, ort) {  // base: the folder of models.json and the ONNX files
       const info = await (await fetch(base + 'models.json')).json();
+      loaded = info;
       const [digits, guard] = await Promise.all([info.model.file, info.guard.file].map(
         f => ort.InferenceSession.create(base + f, {executionProviders: ['wasm']})));
       return new Reader(digits, guard, info, ort);
@@ -342,32 +349,38 @@
               top3: order.slice(0, 3).map(([p, d]) => ({digit: d, probability: p}))};
     }
     async scores(ink, w, [x0, y0, x1, y1], pairs, height) {  // _piece_scores: model, guard and width together
-      const crops = pairs.map(([a, b]) => centerDigit(region(ink, w, [x0 + a, y0, x0 + b, y1]), b - a, y1 - y0));
+      const r = this.info.reading, crops = pairs.map(([a, b]) => centerDigit(region(ink, w, [x0 + a, y0, x0 + b, y1]), b - a, y1 - y0));
       const [probs, guard] = await Promise.all([this.batch(this.digits, crops), this.batch(this.guard, crops)]);
       const score = new Map();
       pairs.forEach(([a, b], i) => {
-        const width = (b - a) / height - 0.6;
-        score.set(a + ',' + b, Math.log(Math.max(...probs[i])) + 0.5 * Math.log(1.001 - guard[i][1]) + 0.5 - 3 * width * width);
+        const width = (b - a) / height - r.typical_width;
+        score.set(a + ',' + b, Math.log(Math.max(...probs[i])) + r.guard_weight * Math.log(r.guard_ceiling - guard[i][1])
+                               + r.piece_bonus - r.width_penalty * width * width);
       });
       return score;
     }
     async readCuts(ink, w, box, height) {  // _read_cuts: where the pieces of a wide box read best
-      const [x0, y0, x1, y1] = box, edges = [0, ...valleys(columnInk(ink, w, box)), x1 - x0];
-      if (edges.length > 40) return evenCuts(ink, w, box, pieces(box, height));
+      const r = this.info.reading, [x0, y0, x1, y1] = box, edges = [0, ...valleys(columnInk(ink, w, box)), x1 - x0];
+      const even = () => evenCuts(ink, w, box, pieces(box, height, r), r);
+      if (edges.length > r.max_candidates) return even();  // a texture, not digits: too many to read
       const pairs = [];
       for (const a of edges) for (const b of edges)
-        if (0.2 * height <= b - a && b - a <= 1.4 * height && region(ink, w, [x0 + a, y0, x0 + b, y1]).some(v => v > 0)) pairs.push([a, b]);
+        if (r.piece_min * height <= b - a && b - a <= r.piece_max * height && region(ink, w, [x0 + a, y0, x0 + b, y1]).some(v => v > 0)) pairs.push([a, b]);
       if (!pairs.length) return [];
-      if (pairs.length > 40 * pieces(box, height)) return evenCuts(ink, w, box, pieces(box, height));  // a comb
+      if (pairs.length > r.max_pairs * pieces(box, height, r)) return even();  // a comb
       const path = bestPath(edges, await this.scores(ink, w, box, pairs, height));
-      return path !== null ? path.slice(0, -1).map(c => x0 + c) : evenCuts(ink, w, box, pieces(box, height));
+      return path !== null ? path.slice(0, -1).map(c => x0 + c) : even();
     }
-    async digitBoxes(ink, w, h) {  // digit_boxes: one box per digit, left to right
-      const boxes = attachFragments(ink, w, mergeStacked(label(ink, w, h)[1])), out = [];
+    marks(ink, w, h) {  // _marks: the blobs of `ink`, stacked ones merged, fragments attached
+      const r = this.info.reading;
+      return attachFragments(ink, w, mergeStacked(label(ink, w, h)[1], r), r);
+    }
+    async digitBoxes(ink, w, boxes) {  // split_wide of the marks `boxes`: one box per digit, left to right
+      const out = [];
       if (!boxes.length) return boxes;
       const height = Math.max(...boxes.map(b => b[3] - b[1]));
       for (const box of boxes) {
-        const cuts = pieces(box, height) === 1 ? [] : await this.readCuts(ink, w, box, height);
+        const cuts = pieces(box, height, this.info.reading) === 1 ? [] : await this.readCuts(ink, w, box, height);
         const edges = [box[0], ...cuts, box[2]];
         for (let i = 0; i + 1 < edges.length; i++) {
           const piece = tight(ink, w, [edges[i], box[1], edges[i + 1], box[3]]);
@@ -377,15 +390,19 @@
       return out;
     }
     async readNumber(rgba, w, h) {  // read_number on RGBA pixels; with the 28x28 crops the model saw
+      const {phrases, preprocessing, reading: r} = this.info, refused = reason => ({number: null, digits: [], crops: [], reason});
       let ink;
-      try { ink = inkOf(rgba, w, h); }
+      try { ink = inkOf(rgba, w, h, preprocessing); }
       catch (e) {
         if (!(e instanceof BlankImage)) throw e;
-        return {number: null, digits: [], crops: [], reason: this.info.phrases['blank image']};
+        return refused(phrases['blank image']);
       }
-      const marks = label(ink, w, h)[1].length;
-      if (marks > 200) return {number: null, digits: [], crops: [], reason: worded(this.info.phrases, 'too many marks', {count: marks})};
-      const boxes = await this.digitBoxes(ink, w, h), crops = digitCrops(ink, w, h, boxes), digits = [];
+      const blobs = label(ink, w, h)[1].length;
+      if (blobs > r.max_marks) return refused(worded(phrases, 'too many marks', {count: blobs}));
+      const marks = this.marks(ink, w, h), height = Math.max(...marks.map(b => b[3] - b[1]));
+      const wide = marks.reduce((n, b) => n + pieces(b, height, r), 0);
+      if (wide > r.max_digits) return refused(worded(phrases, 'too wide', {count: wide}));
+      const boxes = await this.digitBoxes(ink, w, marks), crops = digitCrops(ink, w, h, boxes, r), digits = [];
       for (let i = 0; i < boxes.length; i++) digits.push({...await this.read(crops[i]), box: boxes[i]});
       const number = digits.filter(d => d.digit !== null).map(d => d.digit).join('') || null;
       return {number, digits, crops, reason: number ? null : this.info.phrases['no digit']};
