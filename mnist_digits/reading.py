@@ -8,7 +8,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 from scipy import ndimage
 
 from .answers import PHRASES, Reading, worded
@@ -20,64 +19,6 @@ from .runtime import load_recognizer
 
 # %% auto #0
 __all__ = ['read_number', 'read_files']
-
-# %% ../nbs/17_reading.ipynb #d8d0e545
-def _trimmed(digit:np.ndarray, scale:float) -> np.ndarray:
-    "An MNIST digit cropped to its ink and resized by `scale`: floats 0..1."
-    rows, cols = np.nonzero(digit)
-    crop = Image.fromarray(
-        digit[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1].astype(np.float32) / 255
-    )
-    size = (max(1, round(crop.width * scale)), max(1, round(crop.height * scale)))
-    return np.clip(np.asarray(crop.resize(size, Image.Resampling.BILINEAR)), 0, 1)
-
-def _touching_x(canvas:np.ndarray, digit:np.ndarray, top:int, start:int) -> int:
-    "The largest x up to `start` where `digit`, placed at row `top`, touches the solid ink on `canvas`."
-    grown, solid = ndimage.binary_dilation(canvas > 0.3, np.ones((3, 3))), digit > 0.3
-    h, w = digit.shape
-    return next((x for x in range(start, -1, -1) if (grown[top:top+h, x:x+w] & solid).any()), start)
-
-# %% ../nbs/17_reading.ipynb #91bd8559
-def _laid_out(parts:list, rng, gap:tuple, jitter:int, touching:bool, margin:int=6) -> np.ndarray:
-    "`parts` placed left to right on a blank canvas (ink 0..1), as compose describes."
-    height = max(p.shape[0] for p in parts) + 2 * jitter
-    canvas = np.zeros(
-        (height + 2 * margin, sum(p.shape[1] for p in parts) + gap[1] * len(parts) + 2 * margin),
-        np.float32,
-    )
-    x = margin
-    for p in parts:
-        (h, w), top = p.shape, margin + (height - p.shape[0]) // 2 + int(
-            rng.integers(-jitter, jitter + 1)
-        )
-        if touching and x > margin: x = _touching_x(canvas, p, top, x)
-        canvas[top:top+h, x:x+w] = np.maximum(canvas[top:top+h, x:x+w], p)
-        x += w + int(rng.integers(gap[0], gap[1] + 1))
-    return canvas[:, :canvas.any(0).nonzero()[0].max() + 1 + margin]
-
-# %% ../nbs/17_reading.ipynb #f4c28d0e
-def compose(digits:list, # MNIST digits, uint8 (28, 28) each, white on black
-            rng:np.random.Generator,
-            gap:tuple=(1, 6), # pixels between neighbours' ink, drawn from lo..hi
-            jitter:int=2, # largest shift of a digit up or down, in pixels
-            touching:bool=False, # push each digit left until its ink touches its neighbour's
-           ) -> Image.Image:
-    "A number written with `digits` left to right, as dark ink on light paper."
-    canvas = _laid_out(
-        [_trimmed(d, rng.uniform(0.85, 1.15)) for d in digits], rng, gap, jitter, touching
-    )
-    return Image.fromarray(
-        (np.clip(0.92 - 0.8 * canvas + rng.normal(0, 0.02, canvas.shape), 0, 1) * 255).astype(
-            np.uint8
-        )
-    )
-
-# %% ../nbs/17_reading.ipynb #379f40d4
-STYLES = {  # how a number is written: a function of (digits, rng) -> image
-    'small gaps': lambda digits, rng: compose(digits, rng),
-    'neat': lambda digits, rng: compose(digits, rng, gap=(4, 10), jitter=0),
-    'touching': lambda digits, rng: compose(digits, rng, touching=True),
-}
 
 # %% ../nbs/17_reading.ipynb #4c4bce2c
 READING = dict(  # lengths in heights of the tallest mark, ink in pixels; set on composed numbers
@@ -364,41 +305,3 @@ def read_files(paths, # image files and folders of images
     "A `Reading` for each image file, with its `file`; for a file that cannot be read, its `error`."
     files, model = image_files(paths), load_recognizer(model, models_dir)
     return [_read_file(p, model, abstain) if e is None else Reading(file=str(p), error=e) for p, e in files]
-
-# %% ../nbs/17_reading.ipynb #475699cd
-def _tally(counts:dict, failures:list, image, truth:str, result:Reading, possible:bool):
-    "Count a read by reading_accuracy: exact, too many or too few marks, possible; keep failures."
-    counts['exact'] += result.number == truth
-    counts['too many marks'] += len(result.digits) > len(truth)
-    counts['too few marks'] += len(result.digits) < len(truth)
-    counts['possible'] += possible
-    if result.number != truth: failures.append((image, truth, result.number))
-
-# %% ../nbs/17_reading.ipynb #c062ae1d
-def reading_accuracy(model, # a digit model, or a checkpoint's path
-                     style:str='small gaps', # a key of STYLES
-                     n:int=1000, # numbers to read, each of 2 to 6 digits
-                     seed:int=0, # fixes the numbers and how they are written
-                     path=None, # MNIST folder, as for load_mnist
-                    ) -> dict:
-    "Read `n` numbers of MNIST test digits in `style`: shares read exactly, with too many marks, ..."
-    from mnist_digits.data import load_mnist  # a benchmark helper: reading itself never loads MNIST
-    _, _, x_test, y_test = load_mnist(path)
-    model, rng = load_recognizer(model), np.random.default_rng(seed)
-    alone = (
-        np.array([p.best_guess for p in predict_mnist(x_test, model, guard=None)]) == y_test
-    )  # right in MNIST form
-    counts, failures = (
-        dict.fromkeys(['exact', 'too many marks', 'too few marks', 'possible'], 0),
-        [],
-    )
-    for _ in range(n):
-        pick = rng.choice(len(x_test), int(rng.integers(2, 7)), replace=False)
-        truth, image = ''.join(map(str, y_test[pick])), STYLES[style](list(x_test[pick]), rng)
-        _tally(counts, failures, image, truth, read_number(image, model), bool(alone[pick].all()))
-    return {
-        'style': style,
-        'numbers': n,
-        **{k: v / n for k, v in counts.items()},
-        'failures': failures,
-    }
