@@ -60,7 +60,7 @@ def fetch_fonts(names=HANDWRITING_FONTS) -> list:
 
 def font_digits(fonts, per_font:int, rng) -> tuple[list, np.ndarray]:
     "Each digit `per_font` times in each font, jittered (shear, rotation, pen, warp) and put on paper."
-    from mnist_digits.negatives import glyph, on_paper
+    from mnist_digits.not_a_digit import glyph, on_paper
     pictures, labels = [], []
     for font in fonts:
         for d in range(10):
@@ -70,7 +70,7 @@ def font_digits(fonts, per_font:int, rng) -> tuple[list, np.ndarray]:
 
 def thick_scan(digit:np.ndarray, rng) -> Image.Image:
     "An MNIST digit drawn with a thick pen, stretched to fill a square box, scanned."
-    from mnist_digits.negatives import on_paper
+    from mnist_digits.not_a_digit import on_paper
     big = np.asarray(Image.fromarray(digit).resize((84, 84), Image.Resampling.BICUBIC), dtype=np.float64) / 255
     big = ndimage.grey_dilation(big, size=(int(rng.integers(5, 10)),) * 2)
     rows, cols = np.nonzero(big > 0.3)
@@ -96,7 +96,7 @@ def build_sets(n:int=1000, seed:int=2026) -> dict:
     from mnist_digits.data import load_mnist
     from mnist_digits.loaders import split_train_valid
     from scaffold import sklearn_digit_pictures
-    from mnist_digits.negatives import mnist_ready, negative, KINDS, held_out_fonts
+    from mnist_digits.not_a_digit import mnist_ready, negative, KINDS, held_out_fonts
     from scaffold import printed
     from mnist_digits.preprocessing import to_mnist
     x, y, _, _ = load_mnist()
@@ -124,7 +124,7 @@ def build_sets(n:int=1000, seed:int=2026) -> dict:
 
 def font_letters(fonts:list, n:int, rng) -> np.ndarray:
     "`n` letters (none a digit's lookalike) in `fonts`, jittered and on paper, MNIST-format: non-digits."
-    from mnist_digits.negatives import negatives
+    from mnist_digits.not_a_digit import negatives
     return negatives(n, rng, ('letter',), fonts)[0]
 
 def save_sets(sets:dict):

@@ -16,7 +16,7 @@ from scipy import ndimage
 from mnist_digits.answers import Reading
 from mnist_digits.data import load_mnist
 from mnist_digits.inference import predict, predict_mnist
-from mnist_digits.negatives import KINDS, digit_pictures, glyph, held_out_fonts, negative, on_paper
+from mnist_digits.not_a_digit import KINDS, digit_pictures, glyph, held_out_fonts, negative, on_paper
 from mnist_digits.reading import read_number
 from mnist_digits.runtime import load_recognizer
 

@@ -203,7 +203,7 @@ def _record(source:Path, net, guard, folder_sha256:str, finetune:dict, before:di
 # %% ../nbs/18_finetune.ipynb #dd13b1a3
 def finetune(
     folder,  # subfolders 0/ ... 9/ of your pictures
-    model=None,  # the checkpoint to start from; default: as choose_model picks it
+    model=None,  # the model to start from; default: the newest in models_dir, else the shipped one
     name: str | None = None,  # the new checkpoint's name; default SOURCE-ft
     models_dir='models',  # where the new checkpoint goes (and the default source is found)
     epochs: int = 8,  # epochs of all layers, after the head's
@@ -212,8 +212,8 @@ def finetune(
     lr_mult: float = 3,  # the body's learning rate is up to this many times lower than the head's
     valid_pct: float = 0.2,  # share of the pictures held out for measuring
     mix_mnist: int = 2000,  # MNIST training images mixed in (0: none)
-    seed: int = 42,
-    overwrite: bool = False,  # may an existing checkpoint of that name be replaced?
+    seed: int = 42,  # fixes the held-out share and the MNIST sample
+    overwrite: bool = False,  # replace a model of that name
 ) -> dict:
     "Fine-tune `model` on the pictures in `folder` into a new checkpoint; the numbers before and after."
     from fastai.torch_core import set_seed

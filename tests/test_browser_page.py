@@ -139,7 +139,7 @@ def test_refusals_read_as_python_reads_them(browser, site_url):
 def generated_photos(n=24, seed=0) -> list[Image.Image]:
     "Photos of MNIST test digits as users send them (paper, light, blur, noise, JPEG), from the not-a-digit chapter."
     from mnist_digits.data import load_mnist
-    from mnist_digits.negatives import digit_pictures
+    from mnist_digits.not_a_digit import digit_pictures
     digits = load_mnist()[2][:n]
     return digit_pictures(digits, printed=0, rng=np.random.default_rng(seed))
 

@@ -43,7 +43,7 @@ def test_same_answers_on_generated_photos_and_non_digits(both, mnist_folder):
     "MNIST test digits made into users' photos (pen on uneven paper, blur, noise, JPEG), and 300 non-digits."
     from mnist_digits.data import load_mnist
     from mnist_digits.inference import predict
-    from mnist_digits.negatives import _mnist_ink, negatives, on_paper
+    from mnist_digits.not_a_digit import _mnist_ink, negatives, on_paper
     _, _, x_test, _ = load_mnist(mnist_folder)
     rng = np.random.default_rng(0)
     photos = [on_paper(_mnist_ink(x_test[i], rng), rng) for i in range(300)]

@@ -433,8 +433,9 @@ def fit_guard(data:dict, # from guard_data
     dls = DataLoaders(TensorBatches(to_tensors(x, y), bs=256, shuffle=True, drop_last=True, augment='handwriting'),
                       TensorBatches(to_tensors(xv, yv), bs=1024), device='cpu')
     learn = Learner(dls, net, loss_func=nn.CrossEntropyLoss(), metrics=accuracy)
-    with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, lr)
-    return net, learn.validate()[1]
+    with learn.no_bar(), learn.no_logging():
+        learn.fit_one_cycle(epochs, lr)
+        return net, learn.validate()[1]
 
 _BUDGET = {'MNIST digits': 0.002, 'photos of digits': 0.003, 'varied digits': 0.003,
            'thin-pen digits': 0.003, 'printed digits': 0.005, 'drawn styles': 0.005}  # the most of each refused
