@@ -21,8 +21,8 @@ from .answers import Prediction, Reading
 from .files import MnistError, atomic_write, writable_folder
 from .inference import predict
 from .folders import predict_files
-from .runtime import _onnx_net, load_recognizer
-from .preprocessing import _MAX_PIXELS
+from .runtime import onnx_net, load_recognizer
+from .preprocessing import MAX_PIXELS
 from .checkpoints import checkpoint_paths, find_model, onnx_path, read_meta
 from .reading import read_files, read_number
 
@@ -178,7 +178,7 @@ def make_app(model=None, # a Recognizer, a module, a checkpoint path, or None (s
             ) -> gr.Blocks:
     "The draw-a-digit page and its API, answering with `model`; analytics off; two answers at a time, 64 waiting."
     model = load_recognizer(model, models_dir)
-    Image.MAX_IMAGE_PIXELS = _MAX_PIXELS // 2  # Pillow refuses twice this: Gradio's own decoding stops at our cap
+    Image.MAX_IMAGE_PIXELS = MAX_PIXELS // 2  # Pillow refuses twice this: Gradio's own decoding stops at our cap
     with gr.Blocks(title='mnist_digits: draw a digit', analytics_enabled=False,
                    delete_cache=_KEEP_UPLOADS) as demo:
         gr.Markdown(_INTRO)
@@ -267,7 +267,7 @@ def write_space(
 ) -> list[Path]:
     "Write a Hugging Face Space serving `model`: app.py, requirements.txt, README.md, the model's files."
     weights, meta = checkpoint_paths(find_model(model))
-    if isinstance(why := _onnx_net(weights, read_meta(weights)), str):  # the Space installs no torch
+    if isinstance(why := onnx_net(weights, read_meta(weights)), str):  # the Space installs no torch
         raise MnistError(f"{why}, and the Space reads without torch: `mnist-digits export {weights} --onnx "
                          f"{onnx_path(weights)} --no-guard --overwrite` writes a good one")
     folder = Path(folder)

@@ -37,7 +37,7 @@ def _library_versions() -> dict:
     }
 
 # %% ../nbs/05_checkpoints.ipynb #5fbc12a9
-def _onnx_modules():
+def onnx_modules():
     "The `onnx` module, once we know the exporter's packages are installed."
     try:
         import onnx, onnxscript  # noqa: F401
@@ -47,7 +47,7 @@ def _onnx_modules():
     return onnx
 
 # %% ../nbs/05_checkpoints.ipynb #eef053e7
-def _first_line(e:Exception) -> str:
+def first_line(e:Exception) -> str:
     "An exception's message, its first line only (the exception's class if it says nothing)."
     return (str(e).strip().splitlines() or [type(e).__name__])[0]
 
@@ -57,7 +57,7 @@ def _check_export(onnx_bytes:bytes, module):
     images = np.random.default_rng(0).integers(0, 256, (3, 28, 28)).astype(np.float32)
     options = ort.SessionOptions(); options.log_severity_level = 3  # errors only, as reading runs it
     try: [got] = ort.InferenceSession(onnx_bytes, options, providers=['CPUExecutionProvider']).run(None, {'images': images})
-    except Exception as e: got = _first_line(e)
+    except Exception as e: got = first_line(e)
     with torch.no_grad(): want = module(torch.from_numpy(images)).numpy()
     if not (isinstance(got, np.ndarray) and got.shape == want.shape and np.allclose(got, want, atol=1e-4)):
         raise MnistError(f"its ONNX export does not give the network's answers ({got if isinstance(got, str) else 'other numbers'})")
@@ -67,7 +67,7 @@ def _onnx_bytes(net, meta:dict) -> bytes:
     "`Probabilities(net)` as an ONNX file's bytes, with `meta` as its metadata, checked against `net`."
     import torch
     from mnist_digits.model import Probabilities
-    onnx, example, n = _onnx_modules(), torch.zeros(2, 28, 28), torch.export.Dim('n')
+    onnx, example, n = onnx_modules(), torch.zeros(2, 28, 28), torch.export.Dim('n')
     net = copy.deepcopy(net).cpu().float()  # the caller's model keeps its device and mode
     with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():  # progress lines
         warnings.simplefilter('ignore')
@@ -79,19 +79,19 @@ def _onnx_bytes(net, meta:dict) -> bytes:
     _check_export(data, Probabilities(net))
     return data
 
-def _write_onnx(net, out:Path, meta:dict) -> Path:
+def write_onnx(net, out:Path, meta:dict) -> Path:
     "`Probabilities(net)` as one ONNX file at `out`, written whole or not at all."
     data = _onnx_bytes(net, meta)
     return atomic_write(out, lambda tmp: Path(tmp).write_bytes(data))
 
 # %% ../nbs/05_checkpoints.ipynb #a060aeeb
-def _previous(path:Path) -> Path:
+def kept_previous(path:Path) -> Path:
     "Where a file a save replaces (weights or ONNX) is kept until the new JSON is in place."
     return path.with_name(f'.{path.name}.previous')
 
 def _keep_previous(path:Path) -> Path:
     "Keep the file about to be replaced reachable beside it, as `.NAME.previous`."
-    previous = _previous(path)
+    previous = kept_previous(path)
     previous.unlink(missing_ok=True)
     if path.is_file():
         try: os.link(path, previous)
@@ -128,7 +128,7 @@ def _description(arch:str, arch_kwargs:dict|None, info:dict) -> dict:
 # %% ../nbs/05_checkpoints.ipynb #0e955dd6
 _ONNX_KEYS = ('arch', 'preset', 'classes', 'normalization', 'weights_sha256', 'test_accuracy', 'threshold', 'temperature')
 
-def _onnx_meta(meta:dict, **more) -> dict:
+def onnx_metadata(meta:dict, **more) -> dict:
     "What an ONNX file says of the checkpoint it came from (`meta`, its JSON)."
     import mnist_digits
     return {'made_by': f'mnist_digits {mnist_digits.__version__}', **{k: meta[k] for k in _ONNX_KEYS if k in meta}, **more}
@@ -138,9 +138,9 @@ def _checkpoint_onnx(state:dict, meta:dict, name:str) -> bytes|None:
     from mnist_digits.model import build_model
     try:
         net = build_model(meta['arch'], **meta['arch_kwargs']); net.load_state_dict(state); net.meta = meta
-        return _onnx_bytes(net, _onnx_meta(meta, name=name))
+        return _onnx_bytes(net, onnx_metadata(meta, name=name))
     except Exception as e:
-        print(f'{name}: no ONNX file ({_first_line(e)}); it will be read through torch', file=sys.stderr)
+        print(f'{name}: no ONNX file ({first_line(e)}); it will be read through torch', file=sys.stderr)
 
 # %% ../nbs/05_checkpoints.ipynb #d88633a0
 def save_model(model, # the network to save, a torch module
@@ -234,7 +234,7 @@ def weights_bytes(weights:Path, meta_path:Path, meta:dict) -> bytes:
             f"{weights} is missing: the model's weights belong beside {meta_path.name}"
         )
     data = weights.read_bytes()
-    previous = _previous(weights)  # a save cut off between its two files: the JSON describes these
+    previous = kept_previous(weights)  # a save cut off between its two files: the JSON describes these
     if hashlib.sha256(data).hexdigest() != meta['weights_sha256'] and previous.is_file():
         data = previous.read_bytes()
     if hashlib.sha256(data).hexdigest() != meta['weights_sha256']:

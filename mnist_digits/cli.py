@@ -77,7 +77,8 @@ def _add_images(p, each:str):
     _add_model(p)
     p.add_argument('--always-guess', dest='abstain', action='store_false',
                    help=f'name a digit for every {each}, even one the guard says is none (blank stays blank)')
-    p.add_argument('--show', metavar='DIR', help=f'save the 28x28 picture the model saw for each {each} in DIR')
+    p.add_argument('--show', metavar='DIR', help=f'save the 28x28 picture the model saw for each {each} in DIR'
+                   f" ({'NAME.28x28.png' if each == 'image' else 'NAME.digitK.28x28.png'})")
     p.add_argument('--overwrite', action='store_true', help='replace pictures already in the --show folder')
     p.add_argument('--json', action='store_true', help='print a JSON list with one object per file')
     return p
@@ -228,7 +229,7 @@ _COMMANDS = {  # name: its flags, what runs it, what it does (in mnist-digits --
                  'Per-class metrics, confusion matrix, top losses: metrics.json, two PNGs and examples.md.'),
     'predict': (partial(_add_images, each='image'), _run_predict, 'recognise the digit in your own images (or folders of them)',
                 'Each image is made MNIST-like first; one with no digit in it is answered "not a digit".'),
-    'read': (partial(_add_images, each='digit'), _run_read, 'read the whole number (one or more digits) in your own images',
+    'read': (partial(_add_images, each='mark'), _run_read, 'read the whole number (one or more digits) in your own images',
              'Finds the digits left to right and reads each as predict does; a mark that is no digit is said.'),
     'finetune': (_add_finetune, _run_finetune, 'teach a saved model your handwriting, from labelled pictures',
                  'FOLDER holds subfolders 0/ to 9/ of pictures; a new model is saved, never the source.'),

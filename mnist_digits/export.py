@@ -6,9 +6,9 @@
 from __future__ import annotations
 from pathlib import Path
 
-from .checkpoints import _onnx_meta, _onnx_modules, _write_onnx
+from .checkpoints import onnx_metadata, onnx_modules, write_onnx
 from .files import MnistError, writable_folder
-from .runtime import _is_module, as_model, choose_model, guard_threshold, load_guard
+from .runtime import is_module, as_model, choose_model, guard_threshold, load_guard
 
 # %% auto #0
 __all__ = ['export_onnx']
@@ -34,14 +34,14 @@ def export_onnx(model=None, # a module, a checkpoint, or None: as predict
                 overwrite:bool=False, # replace files already there
                ) -> list[Path]:
     "Write `model` and its not-a-digit guard as ONNX files: grey levels in, probabilities out."
-    path = None if _is_module(model) else choose_model(model, models_dir)
+    path = None if is_module(model) else choose_model(model, models_dir)
     name = path.stem if path else 'model'
     planned = _planned(out or f'{name}.onnx', guard, overwrite)
-    _onnx_modules()
+    onnx_modules()
     net = as_model(path or model)
-    meta = lambda net, **more: _onnx_meta(getattr(net, 'meta', {}), **more)
-    if guard is None: return [_write_onnx(net, planned[0], meta(net, name=name))]
+    meta = lambda net, **more: onnx_metadata(getattr(net, 'meta', {}), **more)
+    if guard is None: return [write_onnx(net, planned[0], meta(net, name=name))]
     guard = load_guard() if guard is True else guard
     threshold = guard_threshold(net, guard)
-    return [_write_onnx(net, planned[0], meta(net, name=name, guard_threshold=threshold)),
-            _write_onnx(guard, planned[1], meta(guard, name='not_a_digit'))]
+    return [write_onnx(net, planned[0], meta(net, name=name, guard_threshold=threshold)),
+            write_onnx(guard, planned[1], meta(guard, name='not_a_digit'))]

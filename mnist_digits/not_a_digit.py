@@ -354,10 +354,13 @@ def negatives(n:int, # how many pictures to draw (blank ones are left out of the
 
 # %% ../nbs/16_not_a_digit.ipynb #f98455c3
 def held_out_fonts() -> list:
-    return [f for f in _fonts() if f.stem.startswith('STIX')]  # not trained on
+    "The fonts the guard never trains on, kept for measuring: STIX."
+    return [f for f in _fonts() if f.stem.startswith('STIX')]
 
 
-def seen_fonts() -> list: return [f for f in _fonts() if not f.stem.startswith('STIX')]
+def seen_fonts() -> list:
+    "The fonts the guard trains on: all but the held-out ones."
+    return [f for f in _fonts() if not f.stem.startswith('STIX')]
 _SEEN_PHOTOS = ('china', 'grace_hopper')  # 'flower' is held out
 
 # %% ../nbs/16_not_a_digit.ipynb #32e8abf4
@@ -393,6 +396,7 @@ def guard_data(fonts_dir, # the handwriting fonts for letters (nbs/fonts, with t
     bold = mnist_ready([ndimage.grey_dilation(d, size=(3, 3)) for d in varied(pick(5000))])
     styled = mnist_ready([on_paper(ink / 255, rng) for ink in style_digits(8000, seed=42)[0]])
     hand_fonts = sorted(Path(fonts_dir).glob('*.woff'))
+    if not hand_fonts: raise MnistError(f'no handwriting fonts (*.woff) in {fonts_dir}: give the folder nbs/fonts')
     non_digits = np.concatenate([non_digits, negatives(8000, rng, ('letter',), hand_fonts)[0],
                                  mnist_ready([on_paper(_handwritten_letter(rng), rng) for _ in range(8000)])])
     digits = np.concatenate([pick(15000), hard[:10000], mnist_ready(thin), bold, styled, mnist_ready(

@@ -17,7 +17,7 @@ from .files import MnistError
 __all__ = ['open_image', 'BlankImage', 'to_mnist']
 
 # %% ../nbs/14_preprocessing.ipynb #6dda2a32
-_MAX_PIXELS = (
+MAX_PIXELS = (
     40_000_000  # larger images are refused before decoding (a 40-megapixel photo still passes)
 )
 _MIN_SIDE = 8  # smaller images cannot hold a recognisable digit
@@ -28,11 +28,11 @@ _MODES = {'1', 'L', 'P', 'RGB', 'RGBA', 'RGBX', 'CMYK', 'YCbCr', 'LA', 'PA', 'La
 
 # %% ../nbs/14_preprocessing.ipynb #5fda2a97
 def _refuse_huge(path:Path, image:Image.Image):
-    "Raise if the header of `image` claims more than _MAX_PIXELS pixels, before decoding."
+    "Raise if the header of `image` claims more than MAX_PIXELS pixels, before decoding."
     w, h = image.size
-    if w * h > _MAX_PIXELS:
+    if w * h > MAX_PIXELS:
         raise MnistError(
-            f"{path} claims {w}x{h} pixels, more than the {_MAX_PIXELS:,} allowed "
+            f"{path} claims {w}x{h} pixels, more than the {MAX_PIXELS:,} allowed "
             "(a decompression bomb?): refusing to decode it; scale the image down first"
         )
 

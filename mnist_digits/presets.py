@@ -29,7 +29,6 @@ def recipe(arch:str|None=None, # architecture: seed_cnn, fast_cnn, mlp, accurate
 
 # %% ../nbs/06_presets.ipynb #7a78cfd9
 DEFAULTS = recipe()
-DEFAULTS
 
 # %% ../nbs/06_presets.ipynb #449eea9c
 PRESETS = {

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from .files import MnistError
-from .checkpoints import (_first_line, _previous, checkpoint_paths, find_model, load_model, newest_model,
+from .checkpoints import (first_line, kept_previous, checkpoint_paths, find_model, load_model, newest_model,
                                       onnx_path, read_meta, weights_bytes)
 
 # %% auto #0
@@ -68,7 +68,7 @@ class TorchNet:
         return torch.softmax(logits(self.module, images, bs), 1).numpy()
 
 # %% ../nbs/12_runtime.ipynb #d11536a0
-def _is_module(model) -> bool:
+def is_module(model) -> bool:
     "Is `model` a torch module? Asked without importing torch."
     return 'torch' in sys.modules and isinstance(model, sys.modules['torch'].nn.Module)
 
@@ -83,13 +83,13 @@ def _on_torch(checkpoint, why:str) -> TorchNet:
     return TorchNet(load_model(checkpoint))
 
 # %% ../nbs/12_runtime.ipynb #0e7f96a0
-def _onnx_net(checkpoint, meta:dict) -> OnnxNet|str:
+def onnx_net(checkpoint, meta:dict) -> OnnxNet|str:
     "`checkpoint`'s ONNX file on onnxruntime (or the one a cut-off save kept), or why it cannot be used."
     onnx, weights = onnx_path(checkpoint), checkpoint_paths(checkpoint)[0]
-    for path in (onnx, _previous(onnx)):
+    for path in (onnx, kept_previous(onnx)):
         if not path.is_file(): continue
         try: net = OnnxNet(path, meta)
-        except Exception as e: return f'{path} is not a readable ONNX file ({_first_line(e)})'
+        except Exception as e: return f'{path} is not a readable ONNX file ({first_line(e)})'
         if net.exported_from() == meta['weights_sha256']: return net
     return f'{onnx} is not the export of {weights.name}' if onnx.is_file() else f'{weights} has no {onnx.name} beside it'
 
@@ -99,11 +99,11 @@ def load_net(model, # a torch module, or a checkpoint (NAME, NAME.json or NAME.s
             ) -> OnnxNet|TorchNet:
     "A network to read with: a module as it is; a checkpoint's ONNX file, else its weights on torch."
     if runtime not in ('onnx', 'torch'): raise MnistError(f"runtime must be 'onnx' or 'torch', not {runtime!r}")
-    if _is_module(model): return TorchNet(model)
+    if is_module(model): return TorchNet(model)
     meta = read_meta(model)
     if runtime == 'torch': return TorchNet(load_model(model))  # load_model checks the weights as it reads them
     weights_bytes(*checkpoint_paths(model), meta)  # a damaged checkpoint is refused, even if its ONNX file is good
-    net = _onnx_net(model, meta)
+    net = onnx_net(model, meta)
     return _on_torch(model, net) if isinstance(net, str) else net
 
 # %% ../nbs/12_runtime.ipynb #18eaf8f0
@@ -182,7 +182,7 @@ def load_recognizer(model=None, # a Recognizer, a torch module, a checkpoint, or
                    ) -> Recognizer:
     "`model` and the shipped guard, loaded once to read with."
     if isinstance(model, Recognizer): return model
-    net = load_net(model if _is_module(model) else choose_model(model, models_dir), runtime)
+    net = load_net(model if is_module(model) else choose_model(model, models_dir), runtime)
     return Recognizer(net, shipped_guard(runtime))
 
 # %% ../nbs/12_runtime.ipynb #b963a988
@@ -190,5 +190,5 @@ def as_model(model=None, # a module, a checkpoint's path, or None, as for choose
              models_dir='models',
             ):
     "`model` itself if it is a torch module, else the checkpoint `choose_model` picks, loaded on torch."
-    if _is_module(model): return model.eval()
+    if is_module(model): return model.eval()
     return load_model(choose_model(model, models_dir))

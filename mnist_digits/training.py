@@ -306,14 +306,14 @@ def _check_args(progress:str, resume:bool, overrides:dict, mixed_precision:bool|
         )
 
 # %% ../nbs/10_training.ipynb #31df4a28
-def train(preset:str='handwriting', # the recipe to start from, a key of PRESETS
-          name:str|None=None, # the checkpoint's name in models_dir; default: the preset's name
+def train(preset:str='handwriting', # the recipe to start from
+          name:str|None=None, # the model's name; default: the preset's
           models_dir='models', # where checkpoints go
-          resume:bool=False, # continue the interrupted run saved under name
+          resume:bool=False, # finish the interrupted run saved under this name
           path=None, # folder with the MNIST files; default: $MNIST_DIGITS_DATA, else ./data, downloading if needed
           device=None, # cpu, cuda or mps; default: the best available
           progress:str='bar', # 'bar' (fastai's live bar), 'table' (a text line per epoch) or 'none'
-          overwrite:bool=False, # replace a model (or interrupted run) already saved under name
+          overwrite:bool=False, # replace a model (or interrupted run) already saved under this name
           cbs:list|None=None, # extra fastai callbacks for the Learner
           mixed_precision:bool|None=None, # bfloat16 on the CPU, float16 on CUDA; default: where the hardware makes it fast
           **overrides, # settings that replace the preset's (see DEFAULTS)

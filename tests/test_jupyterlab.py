@@ -16,7 +16,7 @@ from test_app_browser import ONE, SEVEN
 CHAPTER = ROOT/'nbs'/'15b_widget.ipynb'
 
 def start_lab(folder:Path) -> tuple[subprocess.Popen, str]:
-    "JupyterLab serving a copy of the inference chapter from `folder`, on loopback with a token: process, address."
+    "JupyterLab serving a copy of the widget chapter from `folder`, on loopback with a token: process, address."
     shutil.copy(CHAPTER, folder)
     port, token = free_port(), secrets.token_hex(16)
     env = {**os.environ, 'HOME': str(folder), 'JUPYTER_CONFIG_DIR': str(folder/'.jupyter'),
