@@ -1,7 +1,7 @@
 """Round trip of the app's API on this machine: `mnist-digits app` in its own process, called with the official
 gradio_client as a program would, by 1 and by 8 concurrent clients. Prints a markdown table; a benchmark, not a test.
 
-    python bench/app_latency.py                         # 200 requests per row, the seed model, seven.png
+    python bench/app_latency.py                         # 200 requests per row, the classic model, seven.png
     python bench/app_latency.py --requests 400 --clients 1 8 16
 
 A round trip is `Client.predict(handle_file(image), api_name='/predict')` from call to answer: the upload, the queue,
@@ -71,7 +71,7 @@ def row(what:str, clients:int, times:list[float], wall:float) -> str:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    parser.add_argument('--model', default=str(ROOT/'nbs'/'models'/'seed.safetensors'), help='the checkpoint to serve')
+    parser.add_argument('--model', default=str(ROOT/'nbs'/'models'/'classic.safetensors'), help='the checkpoint to serve')
     parser.add_argument('--image', default=str(ROOT/'mnist_digits'/'examples'/'seven.png'), help='the image every request sends')
     parser.add_argument('--requests', type=int, default=200, help='requests per row (after 10 to warm up)')
     parser.add_argument('--clients', type=int, nargs='+', default=[1, 8], help='numbers of concurrent clients, a row each')

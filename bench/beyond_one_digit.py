@@ -1,7 +1,7 @@
 """Issue 10's targets, measured on this machine: how often `predict` refuses pictures the not-a-digit guard never saw,
 how many whole numbers `read_number` reads exactly, and how long one `predict` and one `read` take, whole process.
 
-    python bench/beyond_one_digit.py --model nbs/models/seed.safetensors            # 1,000 of each kind (a few minutes)
+    python bench/beyond_one_digit.py --model nbs/models/classic.safetensors            # 1,000 of each kind (a few minutes)
     python bench/beyond_one_digit.py --model models/accurate.safetensors --n 300
 
 Prints markdown tables (for bench/results.md). The held-out pictures use fonts and a photo the guard was never trained

@@ -201,7 +201,7 @@ def main(argv=None):
 
 # --- recipe variants: the seed CNN trained with parts of the handwriting augmentation on or off -----------------------
 VARIANTS = {  # name: (epochs, augmentation: None, 'affine' or a dict of vary_handwriting settings, extra)
-    'seed-2ep': (2, None, {}),
+    'classic-2ep': (2, None, {}),
     'handwriting': (6, {}, {}),  # the shipped model: the handwriting preset as it is, trained with mnist-digits train on a CPU
     'affine-6ep': (6, 'affine', {}),
     'hw-2ep': (2, {}, {}),
@@ -308,7 +308,7 @@ def run_variants(names:list, out:Path):
         print(name, f"{done[name]['train_seconds']:.0f} s", table({name: row}).splitlines()[-1], flush=True)
 
 def report(out:Path):
-    """Measure every trained variant again with the shipped guard (and the seed model with the guard it had before),
+    """Measure every trained variant again with the shipped guard (and the classic model with the guard it had before),
     plus test-time averaging and a two-model ensemble; write the JSON and a markdown table beside it."""
     from mnist_digits.model import ShiftAverage, model_accuracy
     from mnist_digits.checkpoints import load_model
@@ -322,9 +322,9 @@ def report(out:Path):
     if 'hw-6ep-seed43' in models: combos['hw-6ep + hw-6ep-seed43 (ensemble)'] = Mean(models['hw-6ep'], models['hw-6ep-seed43']).eval()
     rows = {}
     old_guard = ROOT/'data'/'old_guard'/'not_a_digit.safetensors'
-    if old_guard.exists() and 'seed-2ep' in models:
-        rows['seed-2ep, guard before'] = {'row': measure(models['seed-2ep'], sets, guard=load_guard(old_guard)),
-                                         'test': runs['seed-2ep']['summary']['test_accuracy'], 'train_seconds': runs['seed-2ep']['train_seconds']}
+    if old_guard.exists() and 'classic-2ep' in models:
+        rows['classic-2ep, guard before'] = {'row': measure(models['classic-2ep'], sets, guard=load_guard(old_guard)),
+                                         'test': runs['classic-2ep']['summary']['test_accuracy'], 'train_seconds': runs['classic-2ep']['train_seconds']}
     for name, run in runs.items():
         rows[name] = {'row': measure(models[name], sets, transform=deskew if VARIANTS[name][2].get('deskew') else None),
                       'test': (model_accuracy(models[name], deskew(xt), yt) if VARIANTS[name][2].get('deskew')

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 sys.path.insert(0, str(Path(__file__).parent))
 from learner_probe import seed_relu_first
 from mnist_digits.data import load_mnist, normalize
-from mnist_digits.model import fast_cnn, seed_cnn
+from mnist_digits.model import fast_cnn, classic_cnn
 
 def fast_patches() -> nn.Module:
     "fast's shape with matrix-multiply layers: 2x2 pixel patches stacked into channels (pixel_unshuffle), then 3x3 or 1x1 convolutions."
@@ -24,7 +24,7 @@ def fast_patches() -> nn.Module:
                          unshuffle(), nn.Conv2d(64, 32, 1, bias=False), nn.BatchNorm2d(32), nn.ReLU(),
                          unshuffle(1), nn.Conv2d(128, 64, 1, bias=False), nn.BatchNorm2d(64), nn.ReLU(), nn.Flatten(), nn.Linear(1024, 10))
 
-NETS = {'seed_relu_first': seed_relu_first, 'seed': seed_cnn, 'fast': lambda: fast_cnn(shift_average=False), 'fast_patches': fast_patches}
+NETS = {'seed_relu_first': seed_relu_first, 'seed': classic_cnn, 'fast': lambda: fast_cnn(shift_average=False), 'fast_patches': fast_patches}
 
 def us_per_image(net, x, y, bf16=False, steps=40, warmup=10) -> float:
     opt, times = torch.optim.Adam(net.parameters(), 1e-3), []

@@ -1,6 +1,6 @@
 """One process against several under torchrun: accuracy and fit time of the same presets, seeds and global batch.
 
-    python bench/torchrun.py [--presets fast seed] [--seeds 3] [--processes 2]
+    python bench/torchrun.py [--presets fast classic] [--seeds 3] [--processes 2]
 
 Runs `mnist-digits train --preset P --seed S --json` as one process and as N processes under
 `python -m torch.distributed.run --standalone --nproc_per_node N` (one thread each), alternating the two for each
@@ -22,7 +22,7 @@ def run(preset:str, seed:int, processes:int, folder:str) -> dict:
 
 if __name__ == '__main__':
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument('--presets', nargs='+', default=['fast', 'seed'], help='presets to train')
+    p.add_argument('--presets', nargs='+', default=['fast', 'classic'], help='presets to train')
     p.add_argument('--seeds', type=int, default=3, help='seeds 0 .. N-1')
     p.add_argument('--processes', type=int, default=2, help='processes under torchrun')
     args = p.parse_args()

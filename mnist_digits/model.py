@@ -15,10 +15,10 @@ from .data import MNIST_MEAN, MNIST_STD, normalize
 from .files import MnistError
 
 # %% auto #0
-__all__ = ['ARCHITECTURES', 'seed_cnn', 'mlp', 'fast_cnn', 'accurate_cnn', 'resnet18', 'build_model', 'model_accuracy']
+__all__ = ['ARCHITECTURES', 'classic_cnn', 'mlp', 'fast_cnn', 'accurate_cnn', 'resnet18', 'build_model', 'model_accuracy']
 
 # %% ../nbs/04_model.ipynb #554d0dbd
-def seed_cnn(dropout:float=0., # dropout before each dense layer; off by default
+def classic_cnn(dropout:float=0., # dropout before each dense layer; off by default
             ) -> nn.Module:
     "The classic small CNN: Conv32-3x3, pool, Conv64-3x3, pool, Dense128, Dense10."
     return nn.Sequential(
@@ -201,7 +201,7 @@ def resnet18() -> nn.Module:
 
 # %% ../nbs/04_model.ipynb #0ed3518d
 # builder's name: builder
-ARCHITECTURES = {f.__name__: f for f in (seed_cnn, mlp, fast_cnn, accurate_cnn, resnet18)}
+ARCHITECTURES = {f.__name__: f for f in (classic_cnn, mlp, fast_cnn, accurate_cnn, resnet18)}
 
 # %% ../nbs/04_model.ipynb #aff58063
 def arch_name(arch:str) -> str:

@@ -1,6 +1,6 @@
 """`mnist-digits app` as a user and a program meet it: a real server in a subprocess, called with the official gradio_client.
 
-The server is the installed console script serving the training chapter's seed model (nbs/models/seed.*) on a free
+The server is the installed console script serving the training chapter's classic model (nbs/models/classic.*) on a free
 loopback port. Its answers are compared with what `mnist-digits predict --json` and `read --json` print for the same
 files, so the page and the command line cannot drift apart."""
 import json, os, select, signal, socket, subprocess, sys, time
@@ -13,12 +13,12 @@ from conftest import ROOT, SCRIPT, app_env, cli, free_port, hostile_files, png_c
 gradio_client = pytest.importorskip('gradio_client', reason='the app needs the app extra: pip install -e ".[dev]"')
 from gradio_client import Client, handle_file
 
-MODEL = ROOT/'nbs'/'models'/'seed.safetensors'
+MODEL = ROOT/'nbs'/'models'/'classic.safetensors'
 EXAMPLES = ROOT/'mnist_digits'/'examples'
 
 @pytest.fixture(scope='module')
 def server(tmp_path_factory):
-    "The console script serving the seed model with a 1 MB upload limit; Python's import log goes to a file."
+    "The console script serving the classic model with a 1 MB upload limit; Python's import log goes to a file."
     work = tmp_path_factory.mktemp('app')
     port = free_port()
     log = open(work/'stderr.log', 'w')
@@ -134,7 +134,7 @@ def test_space_folder_serves(tmp_path):
     code = f"from mnist_digits.app import write_space; write_space('space', {str(MODEL)!r})"
     assert subprocess.run([sys.executable, '-c', code], cwd=tmp_path).returncode == 0
     space = tmp_path/'space'
-    assert sorted(p.name for p in space.iterdir()) == ['README.md', 'app.py', 'requirements.txt', 'seed.json', 'seed.onnx', 'seed.safetensors']
+    assert sorted(p.name for p in space.iterdir()) == ['README.md', 'app.py', 'requirements.txt', 'classic.json', 'classic.onnx', 'classic.safetensors']
     import mnist_digits
     assert (space/'requirements.txt').read_text() == (  # pinned to this release, never a moving branch
         f'mnist_digits[app] @ git+https://github.com/mnist-digits/mnist_digits@{mnist_digits.__version__}\n')

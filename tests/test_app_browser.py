@@ -1,6 +1,6 @@
 """The draw-a-digit page in a real browser: Debian's chromium, driven by Playwright, draws with the mouse and reads the page.
 
-The server is the installed `mnist-digits app` serving the training chapter's seed model. Run as a script, this file
+The server is the installed `mnist-digits app` serving the training chapter's classic model. Run as a script, this file
 makes the README's picture of the page with the same drawing code:
 
     python tests/test_app_browser.py nbs/images/app.png
@@ -12,14 +12,14 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 from conftest import ARGS, CHROMIUM, ROOT, SCRIPT, app_env, free_port, mouse_strokes, stop, wait_until_serving
 
-MODEL = ROOT/'nbs'/'models'/'seed.safetensors'
+MODEL = ROOT/'nbs'/'models'/'classic.safetensors'
 # Strokes on the sketchpad, in pixels from its centre (the canvas shows about 290 pixels a side)
 ONE = [[(5, -100), (-5, 100)]]
 SEVEN = [[(-70, -90), (70, -90), (-10, 110)]]
 SEVENTEEN = [[(-80, -60), (-80, 60)], [(-10, -60), (90, -60), (30, 60)]]
 
 def start_app(cwd) -> tuple[subprocess.Popen, str]:
-    "`mnist-digits app` with the seed model on a free loopback port: the process and its address."
+    "`mnist-digits app` with the classic model on a free loopback port: the process and its address."
     port = free_port()
     proc = subprocess.Popen([SCRIPT, 'app', '--model', str(MODEL), '--port', str(port)], cwd=cwd, env=app_env(),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -157,7 +157,7 @@ def test_read_numbers_from_files(workdir, tmp_path):
     Image.new('L', (90, 40), 235).save(tmp_path/'blank.png')
     (tmp_path/'text.png').write_text('not an image')
     files = [str(tmp_path/f'{n}.png') for n in ('4071', '00', '93', '512836', 'blank', 'text')]
-    seed = str(ROOT/'nbs'/'models'/'seed.safetensors')  # the brief's CNN, kept in the repository: a quick model misreads too often
+    seed = str(ROOT/'nbs'/'models'/'classic.safetensors')  # the brief's CNN, kept in the repository: a quick model misreads too often
     proc = cli('read', *files, '--json', '--show', str(tmp_path/'seen'), '--model', seed, cwd=tmp_path)
     assert proc.returncode == 1 and 'Traceback' not in proc.stderr, proc.stderr  # text.png cannot be read
     results = {Path(r['file']).stem: r for r in json.loads(proc.stdout)}

@@ -31,7 +31,7 @@ def test_sigkill_in_training_then_resume_finishes(tmp_path, mnist_folder):
 SAVE_AND_DIE = """
 import os, signal, torch
 import mnist_digits.checkpoints as c, mnist_digits.model as m
-torch.manual_seed(0); first = m.seed_cnn(); c.save_model(first, 'models/m', 'seed_cnn')
+torch.manual_seed(0); first = m.classic_cnn(); c.save_model(first, 'models/m', 'classic_cnn')
 torch.save(first.state_dict(), 'first.pt')  # for the test's comparison only
 real, calls = c.atomic_write, []
 def dies_before_the_json(path, write, folder=False):
@@ -39,7 +39,7 @@ def dies_before_the_json(path, write, folder=False):
     if len(calls) == 2: os.kill(os.getpid(), signal.SIGKILL)  # the new weights are in place, the JSON is not
     return real(path, write, folder)
 c.atomic_write = dies_before_the_json
-c.save_model(m.seed_cnn(), 'models/m', 'seed_cnn')
+c.save_model(m.classic_cnn(), 'models/m', 'classic_cnn')
 """
 
 def test_sigkill_between_the_two_files_of_a_save_keeps_the_previous_model(tmp_path):

@@ -6,11 +6,11 @@ import pytest
 from PIL import Image
 from conftest import ROOT, cli, run_python
 
-SEED = ROOT/'nbs'/'models'/'seed.safetensors'
+SEED = ROOT/'nbs'/'models'/'classic.safetensors'
 
 @pytest.fixture(scope='module')
 def folders(tmp_path_factory, mnist_folder):
-    "A models folder with a copy of the seed model, and 200 of scikit-learn's digits as a folder of labelled pictures."
+    "A models folder with a copy of the classic model, and 200 of scikit-learn's digits as a folder of labelled pictures."
     from scaffold import sklearn_digit_pictures, write_digit_folder
     work = tmp_path_factory.mktemp('finetune')
     (work/'models').mkdir()
@@ -22,27 +22,27 @@ def folders(tmp_path_factory, mnist_folder):
 
 def test_finetune_saves_a_new_model_and_reports(folders):
     source = {p.name: p.read_bytes() for p in (folders/'models').iterdir()}
-    proc = cli('finetune', 'mine', '--from', 'models/seed.safetensors', '--epochs', '2', '--mix-mnist', '500', '--json',
+    proc = cli('finetune', 'mine', '--from', 'models/classic.safetensors', '--epochs', '2', '--mix-mnist', '500', '--json',
                cwd=folders, timeout=300)
     assert proc.returncode == 1, proc.stderr  # a picture was left out
     assert proc.stderr == ('mnist-digits finetune: mine/3/notes.png is not an image Pillow can read: '
                            'give a PNG, JPEG, BMP, GIF, TIFF or WebP file: left out\n'), proc.stderr  # one line, as predict's
     r = json.loads(proc.stdout)
-    assert r['model'] == 'models/seed-ft.safetensors' and r['parent']['model'] == 'seed.safetensors'
+    assert r['model'] == 'models/classic-ft.safetensors' and r['parent']['model'] == 'classic.safetensors'
     assert r['finetune']['pictures'] == 200 and r['finetune']['left_out'] == 1 and r['finetune']['held_out'] == 40
     assert r['after']['mnist_test'] > 0.97 and 0.5 < r['after']['held_out'] <= 1
     assert {p.name: p.read_bytes() for p in (folders/'models').iterdir() if p.name in source} == source  # untouched
-    meta = json.loads((folders/'models'/'seed-ft.json').read_text())
+    meta = json.loads((folders/'models'/'classic-ft.json').read_text())
     assert meta['finetune']['folder_sha256'] == r['finetune']['folder_sha256'] and len(meta['finetune']['folder_sha256']) == 64
     guard = json.loads((ROOT/'mnist_digits'/'not_a_digit.json').read_text())
     assert r['guard'] == meta['guard'] == {'weights_sha256': guard['weights_sha256'], 'threshold': guard['threshold']}
     assert meta['guard_threshold'] == r['guard_threshold'] and guard['threshold'] <= r['guard_threshold'] <= 0.999
     assert all(0 <= r[k]['held_out_refused'] <= 1 for k in ('before', 'after'))
-    loads = run_python("import sys; from mnist_digits.checkpoints import load_model; load_model('models/seed-ft.safetensors'); "
+    loads = run_python("import sys; from mnist_digits.checkpoints import load_model; load_model('models/classic-ft.safetensors'); "
                        "print(any(m.split('.')[0] == 'fastai' for m in sys.modules))", folders)
     assert loads.returncode == 0 and loads.stdout.strip() == 'False', loads.stderr  # loads without fastai
-    again = cli('finetune', 'mine', '--from', 'models/seed.safetensors', cwd=folders, timeout=120)
-    assert again.returncode == 2 and 'seed-ft.safetensors already exists' in again.stderr and again.stderr.count('\n') == 1
+    again = cli('finetune', 'mine', '--from', 'models/classic.safetensors', cwd=folders, timeout=120)
+    assert again.returncode == 2 and 'classic-ft.safetensors already exists' in again.stderr and again.stderr.count('\n') == 1
 
 def test_finetune_without_a_model_starts_from_the_shipped_one(folders, tmp_path):
     "With no models/, the shipped model is fine-tuned (said in one line); the summary names the adapted guard threshold."
@@ -75,13 +75,13 @@ DIGIT = Image.fromarray(np.pad(np.full((20, 6), 0, np.uint8), 20, constant_value
     ({'pics/1/a.png': DIGIT, 'pics/2/b.png': DIGIT}, ['pics', '--epochs', '0'], 'epochs must be at least 1'),
     ({'pics/1/a.png': DIGIT, 'pics/2/b.png': DIGIT}, ['pics', '--valid-pct', '1.5'], 'valid_pct must be between 0 and 1'),
     ({'pics/1/a.png': DIGIT, 'pics/2/b.png': DIGIT}, ['pics', '--from', 'models/nothing'], 'no model at models/nothing.json'),
-    ({'pics/1/a.png': DIGIT, 'pics/2/b.png': DIGIT}, ['pics', '--name', 'seed'], 'is the model being fine-tuned'),
+    ({'pics/1/a.png': DIGIT, 'pics/2/b.png': DIGIT}, ['pics', '--name', 'classic'], 'is the model being fine-tuned'),
 ], ids=['missing', 'no class folders', 'no images', 'one class', 'unreadable', 'epochs', 'valid-pct', 'no model', 'own name'])
 def test_bad_folders_and_flags(folders, tmp_path, files, args, message):
     (tmp_path/'models').mkdir()
     for suffix in ('safetensors', 'json'): (tmp_path/'models'/f'seed.{suffix}').write_bytes(SEED.with_suffix(f'.{suffix}').read_bytes())
     _tree(tmp_path, files)
-    args = args if '--from' in args else [*args, '--from', 'models/seed.safetensors']
+    args = args if '--from' in args else [*args, '--from', 'models/classic.safetensors']
     proc = cli('finetune', *args, cwd=tmp_path, timeout=120)
     assert proc.returncode == 2 and 'Traceback' not in proc.stderr, proc.stderr
     lines = proc.stderr.strip().splitlines()

@@ -61,7 +61,7 @@ def page_text(page:str) -> str:
     if page.endswith('.ipynb'): return '\n'.join(source(c) for c in cells(page.removeprefix('nbs/')))
     return (ROOT/page).read_text()
 SHIPPED = load('mnist_digits/handwriting.json')
-SEED = load('nbs/models/seed.json')
+SEED = load('nbs/models/classic.json')
 
 # README.md and the page it is made from
 
@@ -77,8 +77,8 @@ def test_home_page_quotes_the_shipped_model(page):
     assert 60 <= SHIPPED['train_seconds'] <= 90 and 'about a minute and a quarter' in flat(text)
 
 @pytest.mark.parametrize('page', ['README.md', 'nbs/index.ipynb'])
-def test_home_page_quotes_the_seed_model_and_install_sizes(page):
-    "`model_accuracy` of models/seed gives its JSON's test accuracy; the install sizes are bench's."
+def test_home_page_quotes_the_classic_model_and_install_sizes(page):
+    "`model_accuracy` of models/classic gives its JSON's test accuracy; the install sizes are bench's."
     text = page_text(page)
     assert f"model_accuracy(model, x_test, y_test)   # {SEED['test_accuracy']}," in text
     install = load('bench/results-onnx-runtime.json')['fresh install']
@@ -88,9 +88,9 @@ def test_home_page_quotes_the_seed_model_and_install_sizes(page):
 # The chapters
 
 def test_reading_table_is_the_benchmark():
-    "The reading chapter's stored measurement (seed model, 1,000 numbers a style) is bench's for `seed`."
+    "The reading chapter's stored measurement (classic model, 1,000 numbers a style) is bench's for `classic`."
     table = html_rows(output(code_cell('17_reading.ipynb', 'measured = {style'), 'text/html'))
-    bench = load('bench/results-reading.json')['seed']
+    bench = load('bench/results-reading.json')['classic']
     for style in ('small gaps', 'neat', 'touching'):
         numbers, exact, *_ = table[style]
         assert (numbers, exact) == ('1000', pct(bench[f'MNIST, {style}'])), (style, table[style])
@@ -105,12 +105,12 @@ def test_reading_prose_matches_its_table():
     assert 50 < value('touching', 1) < 60, table['touching']
 
 def test_finetune_prose_matches_its_run():
-    "The percentages after the fine-tuning run are the ones it printed; `seed` is its JSON's accuracy."
+    "The percentages after the fine-tuning run are the ones it printed; `classic` is its JSON's accuracy."
     printed = output(code_cell('18_finetune.ipynb', 'result = finetune(mine'), 'text')
     prose = next(source(c) for c in cells('18_finetune.ipynb') if source(c).startswith('From '))
     quoted = re.findall(r'\d+\.\d+%', prose)
     assert len(quoted) == 4 and all(q in printed for q in quoted), (quoted, printed)
-    intro = next(source(c) for c in cells('18_finetune.ipynb') if '(`models/seed.safetensors`' in source(c))
+    intro = next(source(c) for c in cells('18_finetune.ipynb') if '(`models/classic.safetensors`' in source(c))
     assert f"{pct(SEED['test_accuracy'])} on MNIST's test set" in intro
 
 def test_finetune_guard_rows_differ():
@@ -121,7 +121,7 @@ def test_finetune_guard_rows_differ():
     assert len(rows) == 4 and len({tuple(r) for r in rows.values()}) == 4, rows
     thresholds = {name: float(r[0]) for name, r in rows.items()}
     own = load('mnist_digits/not_a_digit.json')['threshold']
-    assert thresholds['seed model'] == thresholds['fine-tuned'] == own, thresholds
+    assert thresholds['classic model'] == thresholds['fine-tuned'] == own, thresholds
     assert thresholds['fine-tuned, at 0.64'] == 0.64 < thresholds['fine-tuned, adapted from 0.64'], thresholds
     words = output(code_cell('18_finetune.ipynb', 'so `finetune` keeps its threshold'), 'text/markdown')
     for q in re.findall(r'\d+\.\d+%?', words):  # 0.64 is printed 0.640
@@ -156,11 +156,11 @@ def test_handwriting_reading_table_is_the_benchmark():
     bench = load('bench/results-reading.json')
     table = html_rows(output(code_cell(HANDWRITING, 'results-reading.json'), 'text/html'))
     models = list(bench)
-    for kind in bench['seed']:
+    for kind in bench['classic']:
         assert table[kind] == [pct(bench[m][kind]) for m in models], (kind, table[kind])
 
-def test_handwriting_chapter_quotes_seed():
-    "'99.3% on MNIST's test set' for `seed` is the checkpoint's own number."
+def test_handwriting_chapter_quotes_classic():
+    "'99.3% on MNIST's test set' for `classic` is the checkpoint's own number."
     intro = next(source(c) for c in cells(HANDWRITING) if source(c).startswith('## The problem'))
     assert f"({pct(SEED['test_accuracy'])} on MNIST's test set)" in intro
 
@@ -196,5 +196,5 @@ def test_results_quote_the_shipped_model():
     styles = load('bench/results-styles-table.json')[f"hw-6ep-styles{SHIPPED['settings']['styles']}"]
     assert f"tune mean {pct(styles['tune'])}, judge mean {pct(styles['judge'])}" in words
     reading, rows = load('bench/results-reading.json'), md_rows(section)
-    for model, label in [('seed', '`seed`'), ('handwriting', '`handwriting` (shipped)')]:
+    for model, label in [('classic', '`classic`'), ('handwriting', '`handwriting` (shipped)')]:
         assert rows[label.replace('**', '')] == [pct(v) for v in reading[model].values()], label

@@ -9,7 +9,7 @@ from conftest import ROOT, cli
 
 EXAMPLES = ROOT/'mnist_digits'/'examples'
 CHECKPOINTS = [ROOT/'mnist_digits'/'handwriting.safetensors', ROOT/'mnist_digits'/'not_a_digit.safetensors',
-               ROOT/'nbs'/'models'/'seed.safetensors']
+               ROOT/'nbs'/'models'/'classic.safetensors']
 
 @pytest.fixture(scope='module')
 def both():
@@ -81,7 +81,7 @@ def test_predict_and_read_load_no_torch(tmp_path):
 def test_a_checkpoint_without_onnx_reads_through_torch_saying_so(tmp_path):
     (tmp_path/'models').mkdir()
     for suffix in ('.safetensors', '.json'): shutil.copy(CHECKPOINTS[0].with_suffix(suffix), tmp_path/'models'/f'old{suffix}')
-    with_onnx = cli('predict', str(EXAMPLES/'seven.png'), cwd=ROOT/'nbs')  # nbs/models/seed, with its ONNX file
+    with_onnx = cli('predict', str(EXAMPLES/'seven.png'), cwd=ROOT/'nbs')  # nbs/models/classic, with its ONNX file
     old = cli('predict', str(EXAMPLES/'seven.png'), cwd=tmp_path)
     assert with_onnx.returncode == old.returncode == 0 and with_onnx.stderr == '', with_onnx.stderr
     assert old.stderr == ("models/old.safetensors has no old.onnx beside it: reading it through torch, which starts "
