@@ -134,7 +134,7 @@ def test_space_folder_serves(tmp_path):
     code = f"from mnist_digits.app import write_space; write_space('space', {str(MODEL)!r})"
     assert subprocess.run([sys.executable, '-c', code], cwd=tmp_path).returncode == 0
     space = tmp_path/'space'
-    assert sorted(p.name for p in space.iterdir()) == ['README.md', 'app.py', 'requirements.txt', 'classic.json', 'classic.onnx', 'classic.safetensors']
+    assert sorted(p.name for p in space.iterdir()) == ['README.md', 'app.py', 'classic.json', 'classic.onnx', 'classic.safetensors', 'requirements.txt']
     import mnist_digits
     assert (space/'requirements.txt').read_text() == (  # pinned to this release, never a moving branch
         f'mnist_digits[app] @ git+https://github.com/mnist-digits/mnist_digits@{mnist_digits.__version__}\n')

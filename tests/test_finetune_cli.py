@@ -6,7 +6,7 @@ import pytest
 from PIL import Image
 from conftest import ROOT, cli, run_python
 
-SEED = ROOT/'nbs'/'models'/'classic.safetensors'
+CLASSIC = ROOT/'nbs'/'models'/'classic.safetensors'
 
 @pytest.fixture(scope='module')
 def folders(tmp_path_factory, mnist_folder):
@@ -14,7 +14,7 @@ def folders(tmp_path_factory, mnist_folder):
     from scaffold import sklearn_digit_pictures, write_digit_folder
     work = tmp_path_factory.mktemp('finetune')
     (work/'models').mkdir()
-    for suffix in ('safetensors', 'json'): (work/'models'/f'seed.{suffix}').write_bytes(SEED.with_suffix(f'.{suffix}').read_bytes())
+    for suffix in ('safetensors', 'json'): (work/'models'/f'classic.{suffix}').write_bytes(CLASSIC.with_suffix(f'.{suffix}').read_bytes())
     pictures, labels = sklearn_digit_pictures()
     write_digit_folder(work/'mine', pictures[:200], labels[:200])
     (work/'mine'/'3'/'notes.png').write_text('not a picture')  # one unreadable file: reported, left out
@@ -79,7 +79,7 @@ DIGIT = Image.fromarray(np.pad(np.full((20, 6), 0, np.uint8), 20, constant_value
 ], ids=['missing', 'no class folders', 'no images', 'one class', 'unreadable', 'epochs', 'valid-pct', 'no model', 'own name'])
 def test_bad_folders_and_flags(folders, tmp_path, files, args, message):
     (tmp_path/'models').mkdir()
-    for suffix in ('safetensors', 'json'): (tmp_path/'models'/f'seed.{suffix}').write_bytes(SEED.with_suffix(f'.{suffix}').read_bytes())
+    for suffix in ('safetensors', 'json'): (tmp_path/'models'/f'classic.{suffix}').write_bytes(CLASSIC.with_suffix(f'.{suffix}').read_bytes())
     _tree(tmp_path, files)
     args = args if '--from' in args else [*args, '--from', 'models/classic.safetensors']
     proc = cli('finetune', *args, cwd=tmp_path, timeout=120)
