@@ -239,14 +239,14 @@ _COMMANDS = {  # name: its flags, what runs it, what it does (in mnist-digits --
                'Grey levels (N, 28, 28) in, ten probabilities out. pip install "mnist_digits[onnx]"'),
 }
 
-def make_parser() -> argparse.ArgumentParser:
-    "The `mnist-digits` argument parser, with a subparser per command."
+def make_parser(command:str|None=None) -> argparse.ArgumentParser:
+    "The `mnist-digits` argument parser, a subparser per command; with `command`, only its flags are read."
     parser = _OneLineParser(prog='mnist-digits', description='Handwritten-digit recognition on MNIST.',
                             allow_abbrev=False)
     sub = parser.add_subparsers(dest='command', metavar='COMMAND', required=True)
     for name, (add, run, help, more) in _COMMANDS.items():
         p = sub.add_parser(name, help=help, description=f'{help[0].upper()}{help[1:]}. {more}', allow_abbrev=False)
-        add(p).set_defaults(run=run)
+        (add(p) if command in (None, name) else p).set_defaults(run=run)  # reading a source takes ~10 ms
     return parser
 
 # %% ../nbs/22_cli.ipynb #2e8a3902
@@ -264,7 +264,8 @@ def main(argv:list|None=None) -> int:
     "Run `mnist-digits` with `argv` (default: the command line); return the exit code."
     for stream in (sys.stdout, sys.stderr):  # a file name that is not UTF-8 prints escaped, not a traceback
         if hasattr(stream, 'reconfigure'): stream.reconfigure(errors='backslashreplace')
-    args = make_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = make_parser(argv[0] if argv else None).parse_args(argv)
     try: return args.run(args)
     except MnistError as e:
         _say(f'mnist-digits {args.command}: error: {e}')
