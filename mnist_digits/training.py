@@ -277,7 +277,9 @@ def _run(s, resumed, name, models_dir, path, device, progress, cbs, mixed_precis
     try:
         with learn.no_bar() if progress != 'bar' else contextlib.nullcontext():
             _fit(learn, s, checkpoint)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, RuntimeError) as e:  # after Ctrl-C, a peer that left ends a collective in an error
+        wished = any(isinstance(c, DistributedTraining) and bool(getattr(c, 'stop', 0)) for c in learn.cbs)
+        if isinstance(e, RuntimeError) and not wished: raise
         plain_forward(learn.model)  # Ctrl-C skips fastai's after_fit, which unwraps it
         raise _interrupted(
             learn, s, name, models_dir, path, time.perf_counter() - start, checkpoint, world
